@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 need=()
 for pair in mosquitto:mosquitto mosquitto_pub:mosquitto-clients tshark:tshark dumpcap:tshark \
-            redis-server:redis-server chromium:chromium; do
+            redis-server:redis-server chromium:chromium argon2:argon2; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair##*:}")
 done
 /usr/bin/python3 -c 'import paho.mqtt' >/dev/null 2>&1 || need+=(python3-paho-mqtt)
