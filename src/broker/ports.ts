@@ -1,6 +1,8 @@
 // The interfaces the broker core needs from the outside world. Transports, stores, auth and the cluster
 // implement them; only src/server/ chooses the implementations.
 import type { Duplex } from 'node:stream';
+import type { QoS, Will } from '../protocol/packets.js'; // [persistence] stored record types
+import type { Properties } from '../protocol/properties.js';
 
 export type TransportKind = 'tcp' | 'tls' | 'ws' | 'wss' | 'unix';
 
@@ -52,3 +54,173 @@ export const systemClock: Clock = {
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
 };
+
+// ---------------------------------------------------------------------------------------------------------------
+// Stores. Both are synchronous: the memory implementations answer immediately, and an SQLite implementation
+// (better-sqlite3 is synchronous too) can sit behind the same interface by keeping the live objects in memory and
+// writing through on `changed` (batched per tick / in one transaction). A Redis store would keep the in-memory
+// objects as the source of truth and replicate asynchronously behind the same calls.
+// ---------------------------------------------------------------------------------------------------------------
+
+/** What about a session changed, so a persistent store can write only that part. */
+export type SessionChange = 'created' | 'subscriptions' | 'inflight' | 'queue' | 'incoming' | 'will' | 'expiry';
+
+/**
+ * Holds every session the broker knows (connected or not). The broker mutates the session objects it gets back
+ * and then calls `changed`, so a durable store can persist the part that changed.
+ */
+export interface SessionStore<S extends { readonly clientId: string }> {
+  get(clientId: string): S | undefined;
+  set(session: S): void;
+  delete(clientId: string): void;
+  values(): IterableIterator<S>;
+  readonly size: number;
+  changed(session: S, what: SessionChange): void;
+  // ---- [persistence] optional durable-store hooks (docs/persistence.md); the memory store has none ----
+  /** Makes the object for a new session (a durable store gives it a disk-backed queue). Absent: `new Session`. */
+  create?(clientId: string): S;
+  /**
+   * Runs `fn` once everything changed so far is durable: PUBACK / PUBREC / PUBCOMP wait on it, so nothing is
+   * acknowledged before it is committed. Absent: acknowledge at once.
+   */
+  afterCommit?(fn: () => void): void;
+  /** Sessions brought back from disk at start; the broker re-adds their subscriptions and re-arms their timers. */
+  restored?(): Iterable<RestoredSession<S>>;
+}
+
+// ---- [persistence] what a durable store reads from and rebuilds into the broker's live objects ----------------
+
+/** A session's outgoing QoS 1/2 queue (FIFO) as the broker uses it; a durable store may keep most of it on disk. */
+export interface SessionQueue<D> {
+  readonly length: number;
+  push(item: D): void;
+  unshift(item: D): void;
+  peek(): D | undefined;
+  shift(): D | undefined;
+  /** Removes and returns the items `take` selects, keeping the others in order. */
+  extract(take: (item: D) => boolean): D[];
+  clear(): void;
+  [Symbol.iterator](): IterableIterator<D>;
+}
+
+/** The fields of an application message a store writes (broker/message.ts `Message` has them all). */
+export interface StoredMessage {
+  readonly topic: string;
+  readonly payload: Buffer;
+  readonly qos: QoS;
+  readonly retain: boolean;
+  readonly properties: Properties | undefined;
+  readonly receivedAt: number;
+  readonly expiresAt: number | undefined;
+  readonly origin: string | undefined;
+}
+
+/** One message on its way to one session (broker/session.ts `Delivery`). */
+export interface StoredDelivery<M extends StoredMessage> {
+  readonly message: M;
+  readonly qos: QoS;
+  readonly retain: boolean;
+  readonly subscriptionIds: number[] | undefined;
+  packetId: number;
+  state: number;
+}
+
+export interface StoredSubscriptionOptions {
+  readonly qos: QoS;
+  readonly noLocal: boolean;
+  readonly retainAsPublished: boolean;
+  readonly retainHandling: 0 | 1 | 2;
+  readonly subscriptionId: number | undefined;
+}
+
+/** What a durable store reads from a session (broker/session.ts `Session` has it all). */
+export interface StoredSession<D> {
+  readonly clientId: string;
+  expiryInterval: number;
+  readonly subscriptions: ReadonlyMap<string, { readonly filter: string; readonly options: StoredSubscriptionOptions }>;
+  readonly inflight: Map<number, D>;
+  readonly queue: SessionQueue<D>;
+  readonly incomingQos2: Set<number>;
+  pendingWill: Will | undefined;
+  queuedBytes: number;
+  readonly connection: unknown;
+}
+
+/** Builds the broker's live objects from stored records (broker/session.ts exports the broker's). */
+export interface SessionFactory<S, D, M> {
+  session(clientId: string, queue: SessionQueue<D>): S;
+  delivery(message: M, qos: QoS, retain: boolean, subscriptionIds: number[] | undefined): D;
+  message(fields: StoredMessage): M;
+}
+
+/** A session a durable store brought back at start. */
+export interface RestoredSession<S> {
+  readonly session: S;
+  readonly subscriptions: readonly { readonly filter: string; readonly options: StoredSubscriptionOptions }[];
+  /** How long the session has been without a connection, time the broker was down included (ms). */
+  readonly offlineMs: number;
+}
+
+/** A retained message as stored: topic, payload, QoS and (5.0) its publish properties. */
+export interface RetainedRecord<M> {
+  readonly topic: string;
+  readonly message: M;
+}
+
+export interface RetainedStore<M> {
+  get(topic: string): M | undefined;
+  /** Stores `message` as the topic's retained message, or removes it when `message` is undefined. */
+  set(topic: string, message: M | undefined): void;
+  /** Every retained message whose topic matches the (already validated) topic filter. */
+  match(filter: string): IterableIterator<RetainedRecord<M>>;
+  readonly size: number;
+  /** Total payload bytes held. */
+  readonly bytes: number;
+}
+
+/** The logging calls the broker makes; a pino logger fits (`pino()` satisfies it). */
+export interface Logger {
+  info(obj: object, msg?: string): void;
+  info(msg: string): void;
+  warn(obj: object, msg?: string): void;
+  warn(msg: string): void;
+  debug(obj: object, msg?: string): void;
+  debug(msg: string): void;
+  error(obj: object, msg?: string): void;
+  error(msg: string): void;
+}
+
+export const silentLogger: Logger = { info: () => {}, warn: () => {}, debug: () => {}, error: () => {} };
+
+// ---- [cluster] the cross-node bus (docs/cluster.md); src/cluster/redis-bus.ts implements it on Redis ----------
+
+/** What the bus hands to the broker of this node. */
+export interface ClusterInbound {
+  /** A message published on another node, to route to this node's subscribers only (never back out). */
+  message(message: StoredMessage): void;
+  /** Another node stored (message) or cleared (undefined) the retained message of `topic`. */
+  retained(topic: string, message: StoredMessage | undefined): void;
+  /** A connection for `clientId` was accepted on another node: close the one here [MQTT-3.1.4-3]. */
+  takenOver(clientId: string): void;
+  /** This node's retained messages, to seed Redis again after it came back empty. */
+  localRetained(): Iterable<StoredMessage>;
+}
+
+/** What the broker tells the other nodes. Every call returns at once; Redis work happens behind it. */
+export interface ClusterBus {
+  readonly nodeId: string;
+  attach(inbound: ClusterInbound): void;
+  /** Sends the message to the nodes that have a matching subscription (never to this node). */
+  publish(message: StoredMessage): void;
+  /** This node stored (message) or cleared (undefined) the retained message of `topic`. */
+  retain(topic: string, message: StoredMessage | undefined): void;
+  /** A subscription on this filter was added / removed here (the bus counts them per filter). */
+  subscription(filter: string, added: boolean): void;
+  /** A connection for `clientId` was accepted here: the node that had it closes it. */
+  claimClientId(clientId: string): void;
+  /** The connection for `clientId` here closed. */
+  releaseClientId(clientId: string): void;
+  /** Values published under $SYS/broker/ (name relative to it -> value). */
+  sysValues(): Iterable<readonly [string, number | string]>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,39 @@
+// The small JSON events nodes broadcast on channels.events: filter changes, resyncs, take-overs, leaving.
+
+export type ClusterEvent =
+  /** A node's set of filters gained or lost one. */
+  | { type: 'filter'; node: string; filter: string; added: boolean }
+  /** A node rewrote its whole filter set (start, Redis back): read it again. */
+  | { type: 'reset'; node: string }
+  /** A connection for clientId was accepted on `node` with this epoch: older connections elsewhere close. */
+  | { type: 'takeover'; node: string; clientId: string; epoch: number }
+  /** A node stopped cleanly. */
+  | { type: 'leave'; node: string };
+
+export function encodeEvent(event: ClusterEvent): string {
+  return JSON.stringify(event);
+}
+
+/** The event, or undefined for text that is not one (a newer or foreign publisher: ignored). */
+export function decodeEvent(text: string): ClusterEvent | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  const e = value as Record<string, unknown>;
+  if (typeof e.node !== 'string') return undefined;
+  switch (e.type) {
+    case 'filter':
+      return typeof e.filter === 'string' && typeof e.added === 'boolean' ? (e as ClusterEvent) : undefined;
+    case 'takeover':
+      return typeof e.clientId === 'string' && typeof e.epoch === 'number' ? (e as ClusterEvent) : undefined;
+    case 'reset':
+    case 'leave':
+      return e as ClusterEvent;
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,82 @@
+// One application message as it crosses Redis between nodes: a small JSON header (topic, QoS, flags, origin,
+// sending node, time left before it expires, 5.0 properties) followed by the payload bytes untouched.
+//   [u32 BE header length][header JSON, UTF-8][payload]
+import type { StoredMessage } from '../broker/ports.js';
+import type { QoS } from '../protocol/packets.js';
+import type { Properties } from '../protocol/properties.js';
+
+const HEADER_LENGTH_BYTES = 4;
+
+interface Header {
+  /** topic */
+  t: string;
+  q: QoS;
+  r: boolean;
+  /** publisher's client id (No Local on the receiving node) */
+  o?: string;
+  /** the node that sent it */
+  n: string;
+  /** ms left before Message Expiry, counted on the sender's clock (clocks of two nodes need not agree) */
+  e?: number;
+  p?: Properties;
+}
+
+export interface DecodedClusterMessage {
+  readonly node: string;
+  readonly message: StoredMessage;
+}
+
+export function encodeClusterMessage(message: StoredMessage, node: string, now: number): Buffer {
+  const header: Header = { t: message.topic, q: message.qos, r: message.retain, n: node };
+  if (message.origin !== undefined) header.o = message.origin;
+  if (message.expiresAt !== undefined) header.e = Math.max(0, message.expiresAt - now);
+  if (message.properties !== undefined) header.p = message.properties;
+  const json = Buffer.from(JSON.stringify(header), 'utf8');
+  const out = Buffer.allocUnsafe(HEADER_LENGTH_BYTES + json.length + message.payload.length);
+  out.writeUInt32BE(json.length, 0);
+  json.copy(out, HEADER_LENGTH_BYTES);
+  message.payload.copy(out, HEADER_LENGTH_BYTES + json.length);
+  return out;
+}
+
+/** Decodes a message another node sent; throws a ClusterCodecError on bytes that are not one. */
+export function decodeClusterMessage(bytes: Buffer, now: number): DecodedClusterMessage {
+  if (bytes.length < HEADER_LENGTH_BYTES) throw new ClusterCodecError('too short');
+  const length = bytes.readUInt32BE(0);
+  const end = HEADER_LENGTH_BYTES + length;
+  if (end > bytes.length) throw new ClusterCodecError('header longer than the message');
+  let header: Header;
+  try {
+    header = JSON.parse(bytes.toString('utf8', HEADER_LENGTH_BYTES, end), reviveBuffers) as Header;
+  } catch {
+    throw new ClusterCodecError('header is not JSON');
+  }
+  if (typeof header.t !== 'string' || typeof header.n !== 'string' || ![0, 1, 2].includes(header.q)) {
+    throw new ClusterCodecError('header lacks topic, node or QoS');
+  }
+  const message: StoredMessage = {
+    topic: header.t,
+    payload: bytes.subarray(end),
+    qos: header.q,
+    retain: header.r === true,
+    properties: header.p,
+    receivedAt: now,
+    expiresAt: header.e === undefined ? undefined : now + header.e,
+    origin: header.o,
+  };
+  return { node: header.n, message };
+}
+
+export class ClusterCodecError extends Error {
+  override readonly name = 'ClusterCodecError';
+  readonly code = 'CLUSTER_BAD_MESSAGE';
+}
+
+/** JSON.stringify writes a Buffer (Correlation Data) as { type: 'Buffer', data: [...] }: turn it back. */
+function reviveBuffers(_key: string, value: unknown): unknown {
+  if (typeof value === 'object' && value !== null && (value as { type?: unknown }).type === 'Buffer') {
+    const data = (value as { data?: unknown }).data;
+    if (Array.isArray(data)) return Buffer.from(data as number[]);
+  }
+  return value;
+}

@@ -1,0 +1,221 @@
+// A session queue whose rows live in SQLite; only a connected session's queue is also kept in memory. Pushes and shifts are
+// collected over the turn and written in a few batched statements just before the commit; a message pushed
+// and shifted within one turn is never written at all. An offline session's queue keeps nothing in memory
+// (evict), so a million queued messages cost disk, not RAM. Order is the row's seq, assigned at push.
+import type { SessionQueue } from '../broker/ports.js';
+
+/** What the queue needs from its store: row I/O and the seq of each delivery it wrote. */
+export interface QueueRows<D> {
+  nextSeq(): number;
+  /** The queue has writes waiting: call its write() before this turn's commit. */
+  touch(queue: SqliteQueue<D & object>): void;
+  /** Deletes the rows `deletes`, then inserts `inserts`. */
+  write(clientId: string, deletes: readonly number[], inserts: ReadonlyMap<D, number>): void;
+  deleteAll(clientId: string): void;
+  /** Up to `limit` rows with seq > after, in order, as live deliveries. */
+  load(clientId: string, after: number, limit: number): { seq: number; item: D }[];
+  /** The smallest seq on disk for the client, if any. */
+  firstSeq(clientId: string): number | undefined;
+  readonly seqOf: WeakMap<object, number>;
+}
+
+/** Rows read at a time when the in-memory head runs dry. */
+const REFILL = 64;
+const BEFORE_ALL = Number.MIN_SAFE_INTEGER;
+
+export class SqliteQueue<D extends object> implements SessionQueue<D> {
+  private items: D[] = [];
+  private head = 0;
+  /** Rows on disk (or about to be) that are not in `items`; all come after the resident ones. */
+  private onDisk: number;
+  /** Every row not in `items` has seq > cursor. */
+  private cursor = BEFORE_ALL;
+  private dead = false;
+  /** Rows to insert at the end of the turn (item -> seq), and seqs of rows to delete. */
+  private inserts = new Map<D, number>();
+  private deletes: number[] = [];
+  /** Whether the owning session has a connection (set by the store once the session object exists). */
+  online: () => boolean = () => false;
+  /** Whether the owning session outlives its connection; a session that does not is never written. */
+  durable: () => boolean = () => true;
+
+  constructor(
+    private readonly rows: QueueRows<D>,
+    readonly clientId: string,
+    onDisk = 0,
+  ) {
+    this.onDisk = onDisk;
+  }
+
+  get length(): number {
+    return this.items.length - this.head + this.onDisk;
+  }
+
+  /** How many items are held in memory (for tests and $SYS). */
+  get resident(): number {
+    return this.items.length - this.head;
+  }
+
+  push(item: D): void {
+    if (this.dead) return;
+    if (!this.durable()) {
+      this.items.push(item); // ends with its connection: nothing to keep on disk
+      return;
+    }
+    const seq = this.rows.nextSeq();
+    this.rows.seqOf.set(item, seq);
+    this.insert(item, seq);
+    // a connected session's queue is held in memory as well (bounded by --max-queued, as with --memory);
+    // once rows wait on disk, later ones join them there so the order holds
+    if (this.onDisk === 0 && this.online()) {
+      this.items.push(item);
+      this.cursor = seq;
+    } else {
+      this.onDisk++;
+    }
+  }
+
+  unshift(item: D): void {
+    if (this.dead) return;
+    if (this.durable()) {
+      let seq = this.rows.seqOf.get(item);
+      if (seq === undefined) {
+        const first = this.resident > 0 ? this.rows.seqOf.get(this.items[this.head]!) : this.firstOnDisk();
+        seq = (first ?? this.rows.nextSeq()) - 1;
+        this.rows.seqOf.set(item, seq);
+      }
+      this.insert(item, seq);
+      if (seq > this.cursor) this.cursor = seq;
+    }
+    if (this.head > 0) this.items[--this.head] = item;
+    else this.items.unshift(item);
+  }
+
+  peek(): D | undefined {
+    if (this.resident === 0) this.refill(REFILL);
+    return this.head < this.items.length ? this.items[this.head] : undefined;
+  }
+
+  shift(): D | undefined {
+    if (this.resident === 0) this.refill(REFILL);
+    if (this.head >= this.items.length) return undefined;
+    const item = this.items[this.head]!;
+    (this.items as (D | undefined)[])[this.head] = undefined;
+    this.head++;
+    if (this.head === this.items.length) {
+      this.items = [];
+      this.head = 0;
+    }
+    this.remove(item);
+    return item;
+  }
+
+  extract(take: (item: D) => boolean): D[] {
+    if (this.onDisk > 0) this.refill(this.onDisk);
+    const kept: D[] = [];
+    const taken: D[] = [];
+    for (let i = this.head; i < this.items.length; i++) {
+      const item = this.items[i]!;
+      if (take(item)) {
+        taken.push(item);
+        this.remove(item);
+      } else {
+        kept.push(item);
+      }
+    }
+    this.items = kept;
+    this.head = 0;
+    return taken;
+  }
+
+  clear(): void {
+    this.inserts.clear();
+    this.deletes = [];
+    if (!this.dead) this.rows.deleteAll(this.clientId);
+    this.items = [];
+    this.head = 0;
+    this.onDisk = 0;
+    this.cursor = BEFORE_ALL;
+  }
+
+  *[Symbol.iterator](): IterableIterator<D> {
+    for (let i = this.head; i < this.items.length; i++) yield this.items[i]!;
+    this.write();
+    let after = this.cursor;
+    let left = this.onDisk;
+    while (left > 0 && !this.dead) {
+      const page = this.rows.load(this.clientId, after, REFILL);
+      if (page.length === 0) return;
+      for (const { seq, item } of page) {
+        after = seq;
+        left--;
+        yield item;
+      }
+    }
+  }
+
+  /** Drops the in-memory head (its rows are written by now): called when the session goes offline. */
+  evict(): void {
+    const n = this.resident;
+    if (n === 0) return;
+    this.write();
+    const first = this.rows.seqOf.get(this.items[this.head]!);
+    this.onDisk += n;
+    this.items = [];
+    this.head = 0;
+    this.cursor = first === undefined ? BEFORE_ALL : first - 1;
+  }
+
+  /** The session was deleted: its rows are gone, later calls touch only memory. */
+  kill(): void {
+    this.dead = true;
+    this.items = [];
+    this.head = 0;
+    this.onDisk = 0;
+    this.inserts.clear();
+    this.deletes = [];
+  }
+
+  /** Writes the turn's pending inserts and deletes (the store calls this before its commit). */
+  write(): void {
+    if (this.dead || (this.deletes.length === 0 && this.inserts.size === 0)) return;
+    this.rows.write(this.clientId, this.deletes, this.inserts);
+    this.deletes = [];
+    this.inserts = new Map();
+  }
+
+  private insert(item: D, seq: number): void {
+    this.inserts.set(item, seq);
+    this.rows.touch(this);
+  }
+
+  private remove(item: D): void {
+    if (this.dead) return;
+    if (this.inserts.delete(item)) return; // pushed and taken in the same turn: never written
+    const seq = this.rows.seqOf.get(item);
+    if (seq === undefined) return;
+    this.deletes.push(seq);
+    this.rows.touch(this);
+  }
+
+  private firstOnDisk(): number | undefined {
+    this.write();
+    return this.rows.firstSeq(this.clientId);
+  }
+
+  private refill(limit: number): void {
+    if (this.onDisk === 0 || this.dead) return;
+    this.write();
+    const page = this.rows.load(this.clientId, this.cursor, limit);
+    if (page.length === 0) {
+      this.onDisk = 0; // the count drifted from the rows: trust the rows
+      return;
+    }
+    for (const { seq, item } of page) {
+      this.rows.seqOf.set(item, seq);
+      this.items.push(item);
+      this.cursor = seq;
+    }
+    this.onDisk -= page.length;
+  }
+}

@@ -1,0 +1,345 @@
+// SessionStore over SQLite. Sessions (with subscriptions, inflight windows, incoming QoS 2 ids and delayed
+// wills) are loaded at start and kept live in memory; their queues stay on disk (SqliteQueue). `changed` marks
+// what to write; the writes happen once per event-loop turn, just before the commit (SqliteDatabase).
+import type {
+  RestoredSession,
+  SessionChange,
+  SessionFactory,
+  SessionStore,
+  StoredDelivery,
+  StoredMessage,
+  StoredSession,
+  StoredSubscriptionOptions,
+} from '../broker/ports.js';
+import type { SqliteDatabase } from './sqlite-database.js';
+import { SqliteQueue } from './sqlite-queue.js';
+import { decodeIds, decodeWill, encodeIds, encodeWill, messageFields, messageValues, type MessageRow } from './record-codec.js';
+import { prepareSessionStatements, type SessionStatements } from './session-statements.js';
+
+const Dirty = { session: 1, subscriptions: 2, inflight: 4, incoming: 8 } as const;
+const ALL_DIRTY = Dirty.session | Dirty.subscriptions | Dirty.inflight | Dirty.incoming;
+const DIRTY_BY_CHANGE: Readonly<Record<SessionChange, number>> = {
+  created: ALL_DIRTY,
+  subscriptions: Dirty.subscriptions,
+  inflight: Dirty.inflight,
+  queue: 0, // the queue writes its own rows
+  incoming: Dirty.incoming,
+  will: Dirty.session,
+  expiry: Dirty.session,
+};
+
+/** What was last written for one session, to write only differences. */
+interface Written<D> {
+  queue: SqliteQueue<D & object>;
+  inflight: Map<number, { item: D; state: number }>;
+  incoming: Set<number>;
+  offlineSince: number | undefined;
+  /** Whether the session has a row on disk. */
+  stored: boolean;
+  dirty: number;
+}
+
+/** A queue or inflight row: the delivery's own columns and its message's. */
+type DeliveryRow = MessageRow & { qos: number; retain: number; subscription_ids: string | null };
+type QueueRow = DeliveryRow & { seq: number };
+
+export class SqliteSessionStore<
+  S extends StoredSession<D>,
+  D extends StoredDelivery<M> & object,
+  M extends StoredMessage & object,
+> implements SessionStore<S> {
+  private readonly sessions = new Map<string, S>();
+  private readonly written = new WeakMap<S, Written<D>>();
+  private readonly dirty = new Set<S>();
+  /** Queues with writes waiting for the end of the turn. */
+  private readonly touched = new Set<SqliteQueue<D & object>>();
+  private readonly st: SessionStatements;
+  private readonly seqOf = new WeakMap<object, number>();
+  private seq: number;
+  private restoredSessions: RestoredSession<S>[] | undefined;
+
+  constructor(
+    private readonly database: SqliteDatabase,
+    private readonly factory: SessionFactory<S, D, M>,
+  ) {
+    this.st = prepareSessionStatements(database.db);
+    this.seq = (this.st.maxSeq.get() as { s: number | null }).s ?? 0;
+    database.onFlush(this.flush);
+    this.restoredSessions = this.load();
+  }
+
+  // ---- SessionStore -----------------------------------------------------------------------------------------
+
+  get(clientId: string): S | undefined {
+    return this.sessions.get(clientId);
+  }
+
+  set(session: S): void {
+    this.sessions.set(session.clientId, session);
+    if (!this.written.has(session)) this.track(session, undefined);
+    this.mark(session, ALL_DIRTY);
+  }
+
+  delete(clientId: string): void {
+    const session = this.sessions.get(clientId);
+    if (!session) return;
+    this.sessions.delete(clientId);
+    this.dirty.delete(session);
+    this.written.get(session)?.queue.kill();
+    this.database.begin();
+    for (const stmt of this.st.deleteSession) stmt.run(clientId);
+  }
+
+  values(): IterableIterator<S> {
+    return this.sessions.values();
+  }
+
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  changed(session: S, what: SessionChange): void {
+    const bits = DIRTY_BY_CHANGE[what];
+    if (bits) this.mark(session, bits);
+    else if (session.connection === undefined) this.mark(session, 0); // let flush evict the offline queue
+  }
+
+  create(clientId: string): S {
+    const queue = new SqliteQueue<D & object>(this.queueRows, clientId);
+    const session = this.factory.session(clientId, queue);
+    this.bindQueue(queue, session);
+    this.track(session, queue);
+    return session;
+  }
+
+  afterCommit(fn: () => void): void {
+    this.database.afterCommit(fn);
+  }
+
+  /** The sessions loaded at start (handed out once). */
+  restored(): Iterable<RestoredSession<S>> {
+    const r = this.restoredSessions ?? [];
+    this.restoredSessions = undefined;
+    return r;
+  }
+
+  private bindQueue(queue: SqliteQueue<D & object>, session: S): void {
+    queue.online = () => session.connection !== undefined;
+    queue.durable = () => session.expiryInterval !== 0;
+  }
+
+  // ---- writing ----------------------------------------------------------------------------------------------
+
+  private track(session: S, queue: SqliteQueue<D & object> | undefined): Written<D> {
+    const w: Written<D> = {
+      queue: queue ?? (session.queue as unknown as SqliteQueue<D & object>),
+      inflight: new Map(),
+      incoming: new Set(),
+      offlineSince: undefined,
+      stored: false,
+      dirty: 0,
+    };
+    this.written.set(session, w);
+    return w;
+  }
+
+  private mark(session: S, bits: number): void {
+    const w = this.written.get(session);
+    if (!w) return;
+    w.dirty |= bits;
+    this.dirty.add(session);
+    this.database.schedule();
+  }
+
+  private readonly flush = (): void => {
+    if (this.touched.size > 0) {
+      for (const queue of this.touched) queue.write();
+      this.touched.clear();
+    }
+    if (this.dirty.size === 0) return;
+    this.database.begin();
+    const now = this.database.now();
+    for (const session of this.dirty) {
+      const w = this.written.get(session)!;
+      if (this.sessions.get(session.clientId) !== session) continue;
+      // [MQTT-3.1.2-23] a session with Session Expiry 0 ends with its connection (and 0 never becomes more):
+      // there is nothing to bring back, so nothing is written, and a row written before goes
+      if (session.expiryInterval === 0) {
+        if (w.stored) this.st.deleteSessionRow.run(session.clientId); // its other rows are purged at next start
+        w.stored = false;
+        continue;
+      }
+      const bits = w.dirty;
+      w.dirty = 0;
+      const id = session.clientId;
+      const online = session.connection !== undefined;
+      if (bits & Dirty.session) {
+        w.offlineSince = online ? undefined : (w.offlineSince ?? now);
+        this.st.upsertSession.run(id, session.expiryInterval, w.offlineSince ?? null, encodeWill(session.pendingWill));
+        w.stored = true;
+      }
+      if (bits & Dirty.subscriptions) this.writeSubscriptions(session);
+      if (bits & Dirty.inflight) this.writeInflight(session, w);
+      if (bits & Dirty.incoming) this.writeIncoming(session, w);
+      if (!online) w.queue.evict?.();
+    }
+    this.dirty.clear();
+  };
+
+  private writeSubscriptions(session: S): void {
+    const id = session.clientId;
+    this.st.deleteSubscriptions.run(id);
+    for (const { filter, options: o } of session.subscriptions.values()) {
+      this.st.insertSubscription.run(id, filter, o.qos, o.noLocal ? 1 : 0, o.retainAsPublished ? 1 : 0, o.retainHandling, o.subscriptionId ?? null);
+    }
+  }
+
+  private writeInflight(session: S, w: Written<D>): void {
+    const id = session.clientId;
+    const deletes: number[] = [];
+    for (const [packetId, old] of w.inflight) {
+      if (session.inflight.get(packetId) !== old.item) {
+        deletes.push(packetId);
+        w.inflight.delete(packetId);
+      }
+    }
+    if (deletes.length) this.st.deleteInflightRows.run(id, deletes);
+    const rows: unknown[][] = [];
+    for (const [packetId, d] of session.inflight) {
+      const old = w.inflight.get(packetId);
+      if (!old) {
+        // ++seq keeps the send order
+        rows.push([id, packetId, d.state, ++this.seq, d.qos, d.retain ? 1 : 0, encodeIds(d.subscriptionIds), ...messageValues(d.message)]);
+        w.inflight.set(packetId, { item: d, state: d.state });
+      } else if (old.state !== d.state) {
+        this.st.updateInflight.run(d.state, id, packetId);
+        old.state = d.state;
+      }
+    }
+    if (rows.length) this.st.insertInflightRows.run(rows);
+  }
+
+  private writeIncoming(session: S, w: Written<D>): void {
+    const id = session.clientId;
+    for (const packetId of w.incoming) {
+      if (!session.incomingQos2.has(packetId)) {
+        this.st.deleteIncoming.run(id, packetId);
+        w.incoming.delete(packetId);
+      }
+    }
+    for (const packetId of session.incomingQos2) {
+      if (!w.incoming.has(packetId)) {
+        this.st.insertIncoming.run(id, packetId);
+        w.incoming.add(packetId);
+      }
+    }
+  }
+
+  private readonly queueRows = {
+    seqOf: this.seqOf,
+    nextSeq: (): number => ++this.seq,
+    touch: (queue: SqliteQueue<D & object>): void => {
+      this.touched.add(queue);
+      this.database.schedule();
+    },
+    write: (clientId: string, deletes: readonly number[], inserts: ReadonlyMap<D, number>): void => {
+      this.database.begin();
+      if (deletes.length) this.st.deleteQueueRows.run(clientId, deletes);
+      if (inserts.size === 0) return;
+      const rows: unknown[][] = [];
+      for (const [d, seq] of inserts) rows.push([clientId, seq, d.qos, d.retain ? 1 : 0, encodeIds(d.subscriptionIds), ...messageValues(d.message)]);
+      this.st.insertQueueRows.run(rows);
+    },
+    deleteAll: (clientId: string): void => {
+      this.database.begin();
+      this.st.deleteQueueAll.run(clientId);
+    },
+    load: (clientId: string, after: number, limit: number): { seq: number; item: D }[] =>
+      (this.st.loadQueue.all(clientId, after, limit) as QueueRow[]).map((row) => ({ seq: row.seq, item: this.delivery(row) })),
+    firstSeq: (clientId: string): number | undefined => (this.st.firstSeq.get(clientId) as { s: number | null }).s ?? undefined,
+  };
+
+  private delivery(row: DeliveryRow): D {
+    const m = this.factory.message(messageFields(row));
+    return this.factory.delivery(m, row.qos as D['qos'], row.retain === 1, decodeIds(row.subscription_ids));
+  }
+
+  // ---- loading ----------------------------------------------------------------------------------------------
+
+  private load(): RestoredSession<S>[] {
+    const st = this.st;
+    const now = this.database.now();
+    const downSince = this.database.lastAlive ?? now;
+    for (const purge of st.purgeOrphans) purge.run(); // rows of sessions that ended without their rows
+    const queued = new Map<string, { n: number; bytes: number }>();
+    for (const r of st.queueTotals.all() as { client_id: string; n: number; bytes: number }[]) queued.set(r.client_id, r);
+    const subs = new Map<string, { filter: string; options: StoredSubscriptionOptions }[]>();
+    for (const r of st.allSubscriptions.all() as SubscriptionRow[]) {
+      const list = subs.get(r.client_id) ?? [];
+      list.push({ filter: r.filter, options: subscriptionOptions(r) });
+      subs.set(r.client_id, list);
+    }
+    const out: RestoredSession<S>[] = [];
+    for (const r of st.allSessions.all() as SessionRow[]) {
+      const q = queued.get(r.client_id);
+      const queue = new SqliteQueue<D & object>(this.queueRows, r.client_id, q?.n ?? 0);
+      const session = this.factory.session(r.client_id, queue);
+      this.bindQueue(queue, session);
+      session.expiryInterval = r.expiry_interval;
+      session.pendingWill = decodeWill(r.pending_will);
+      session.queuedBytes = q?.bytes ?? 0;
+      const w = this.track(session, queue);
+      // a session that was connected when the broker went down has been offline since then
+      w.offlineSince = r.offline_since ?? downSince;
+      w.stored = true;
+      this.sessions.set(r.client_id, session);
+      this.mark(session, Dirty.session);
+      out.push({ session, subscriptions: subs.get(r.client_id) ?? [], offlineMs: Math.max(0, now - w.offlineSince) });
+    }
+    for (const row of st.allInflight.all() as InflightRow[]) {
+      const session = this.sessions.get(row.client_id);
+      if (!session) continue;
+      const d = this.delivery(row);
+      d.packetId = row.packet_id;
+      d.state = row.state;
+      session.inflight.set(row.packet_id, d);
+      this.written.get(session)!.inflight.set(row.packet_id, { item: d, state: row.state });
+    }
+    for (const row of st.allIncoming.all() as { client_id: string; packet_id: number }[]) {
+      const session = this.sessions.get(row.client_id);
+      if (!session) continue;
+      session.incomingQos2.add(row.packet_id);
+      this.written.get(session)!.incoming.add(row.packet_id);
+    }
+    return out;
+  }
+}
+
+interface SessionRow {
+  client_id: string;
+  expiry_interval: number;
+  offline_since: number | null;
+  pending_will: string | Buffer | null;
+}
+
+interface SubscriptionRow {
+  client_id: string;
+  filter: string;
+  qos: number;
+  no_local: number;
+  retain_as_published: number;
+  retain_handling: number;
+  subscription_id: number | null;
+}
+
+type InflightRow = DeliveryRow & { client_id: string; packet_id: number; state: number };
+
+function subscriptionOptions(r: SubscriptionRow): StoredSubscriptionOptions {
+  return {
+    qos: r.qos as StoredSubscriptionOptions['qos'],
+    noLocal: r.no_local === 1,
+    retainAsPublished: r.retain_as_published === 1,
+    retainHandling: r.retain_handling as StoredSubscriptionOptions['retainHandling'],
+    subscriptionId: r.subscription_id ?? undefined,
+  };
+}

@@ -1,0 +1,89 @@
+// Cross-node routing: three glassmq nodes on one Redis act as one broker for MQTT.js clients spread over them.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { BOUND, Cleanup, client, collect, sleep, startNode, startRedis, sysValue, uid, waitForRoute, waitForSys, type Node } from './support.js';
+
+describe('three nodes on one Redis', () => {
+  const cleanup = new Cleanup();
+  after(() => cleanup.run());
+  let n1: Node, n2: Node, n3: Node;
+  before(async () => {
+    const redis = await startRedis(cleanup);
+    [n1, n2, n3] = await Promise.all(['n1', 'n2', 'n3'].map((id) => startNode(cleanup, redis, id)));
+  }, BOUND);
+
+  for (const version of [4, 5] as const) {
+    test(`v${version === 4 ? '3.1.1' : '5.0'} [MQTT-3.8.4-8] [MQTT-3.3.4-1] QoS 0/1/2 published on n1 reach n2 and n3 with min(publish QoS, granted QoS)`, BOUND, async (t) => {
+      const root = `qos/${uid()}`;
+      const pub = await client(t, n1, version);
+      const s2 = await client(t, n2, version);
+      const s3 = await client(t, n3, version);
+      const got2 = collect(s2);
+      const got3 = collect(s3);
+      await s2.subscribeAsync(`${root}/#`, { qos: 2 });
+      await s3.subscribeAsync(`${root}/#`, { qos: 1 });
+      await waitForRoute(pub, got2, `${root}/probe`);
+      await waitForRoute(pub, got3, `${root}/probe`);
+      for (const qos of [0, 1, 2] as const) await pub.publishAsync(`${root}/m`, `q${qos}`, { qos });
+      const real = (m: { topic: string }[]): number => m.filter((x) => x.topic === `${root}/m`).length;
+      await got2.until((m) => real(m) === 3, 'three messages on n2');
+      await got3.until((m) => real(m) === 3, 'three messages on n3');
+      const qosOf = (list: typeof got2.messages, payload: string): number => list.find((m) => m.topic === `${root}/m` && m.payload === payload)!.packet.qos;
+      assert.deepEqual([qosOf(got2.messages, 'q0'), qosOf(got2.messages, 'q1'), qosOf(got2.messages, 'q2')], [0, 1, 2]);
+      assert.deepEqual([qosOf(got3.messages, 'q0'), qosOf(got3.messages, 'q1'), qosOf(got3.messages, 'q2')], [0, 1, 1]);
+    });
+  }
+
+  test('[MQTT-3.3.5-1] [MQTT-4.6.0-6] every subscriber on every node, the publishing node included, gets each message exactly once and in order', BOUND, async (t) => {
+    const root = `once/${uid()}`;
+    const pub = await client(t, n1, 5);
+    const subs = await Promise.all([n1, n2, n3, n2].map((n) => client(t, n, 5)));
+    const got = subs.map(collect);
+    // the second subscriber on n2 overlaps two filters: still one copy for its session [MQTT-3.3.4-2]
+    await subs[0]!.subscribeAsync(`${root}/#`, { qos: 1 });
+    await subs[1]!.subscribeAsync(`${root}/+`, { qos: 1 });
+    await subs[2]!.subscribeAsync(`${root}/#`, { qos: 1 });
+    await subs[3]!.subscribeAsync([`${root}/+`, `${root}/#`], { qos: 1 });
+    for (const g of got) await waitForRoute(pub, g, `${root}/probe`);
+    const count = 20;
+    for (let i = 0; i < count; i++) await pub.publishAsync(`${root}/m`, String(i), { qos: 1 });
+    const real = (m: { topic: string; payload: string }[]): string[] => m.filter((x) => x.topic === `${root}/m`).map((x) => x.payload);
+    for (const g of got) await g.until((m) => real(m).length >= count, `${count} messages`);
+    await sleep(1500); // room for a duplicate to show up
+    const expected = Array.from({ length: count }, (_, i) => String(i));
+    for (const g of got) assert.deepEqual(real(g.messages), expected);
+  });
+
+  test('filters are shared: a message goes only to nodes with a matching subscriber (n3 has none and receives nothing)', BOUND, async (t) => {
+    const root = `only/${uid()}`;
+    const before3 = Number(await sysValue(t, n3, 'cluster/messages/received'));
+    const before2 = Number(await sysValue(t, n2, 'cluster/messages/received'));
+    const pub = await client(t, n1, 4);
+    const s2 = await client(t, n2, 4);
+    const got2 = collect(s2);
+    await s2.subscribeAsync(`${root}/#`, { qos: 1 });
+    await waitForRoute(pub, got2, `${root}/probe`);
+    const count = 20;
+    for (let i = 0; i < count; i++) await pub.publishAsync(`${root}/m`, String(i), { qos: 1 });
+    await got2.until((m) => m.filter((x) => x.topic === `${root}/m`).length === count, `${count} messages on n2`);
+    // n2's counter shows the messages crossed; n3's did not move
+    await waitForSys(t, n2, 'cluster/messages/received', (v) => Number(v) >= before2 + count);
+    await sleep(2500); // two $SYS intervals: n3's counter would show them by now
+    assert.equal(Number(await sysValue(t, n3, 'cluster/messages/received')), before3);
+  });
+
+  test('v5 [MQTT-3.8.3-3] No Local holds across nodes: the publisher does not get its own message back through another node', BOUND, async (t) => {
+    const root = `nolocal/${uid()}`;
+    const both = await client(t, n1, 5);
+    const s2 = await client(t, n2, 5);
+    const gotBoth = collect(both);
+    const got2 = collect(s2);
+    await both.subscribeAsync(`${root}/#`, { qos: 1, nl: true });
+    await s2.subscribeAsync(`${root}/#`, { qos: 1 });
+    await waitForRoute(both, got2, `${root}/probe`);
+    await both.publishAsync(`${root}/m`, 'mine', { qos: 1 });
+    await got2.until((m) => m.some((x) => x.topic === `${root}/m`), 'the message on n2');
+    await sleep(1000);
+    assert.equal(gotBoth.messages.length, 0);
+  });
+});

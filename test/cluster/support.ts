@@ -1,0 +1,171 @@
+// The cluster suite's real peers: a redis-server on a free port, glassmq nodes started with --cluster, and
+// MQTT.js clients; everything is stopped when the test ends (pass or fail).
+import { spawn, type ChildProcess } from 'node:child_process';
+import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
+import { freePort, spawnGlassmq, stopProcess, waitForPort } from '../helpers/net.js';
+
+/** Where cleanups go: a test's context, or a suite-level Cleanup (both stop everything at the end). */
+export interface Teardown {
+  after(fn: () => unknown): void;
+}
+
+/** Cleanups for a describe() block: register `after(() => cleanup.run())` in it. Runs newest first. */
+export class Cleanup implements Teardown {
+  private readonly fns: (() => unknown)[] = [];
+  after(fn: () => unknown): void {
+    this.fns.push(fn);
+  }
+  async run(): Promise<void> {
+    for (const fn of this.fns.splice(0).reverse()) await fn();
+  }
+}
+
+/** Generous bounds: the machine running the suite is shared and slow. */
+export const STARTUP_MS = 60_000;
+export const DELIVERY_MS = 20_000;
+export const BOUND = { timeout: 180_000 };
+
+export interface RedisServer {
+  readonly port: number;
+  readonly url: string;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+}
+
+/** A redis-server without persistence, so a restart comes back empty (the hardest case for the cluster). */
+export async function startRedis(t: Teardown): Promise<RedisServer> {
+  const port = await freePort();
+  let proc: ChildProcess | undefined;
+  const server: RedisServer = {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    async start() {
+      proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+      await waitForPort(port, '127.0.0.1', STARTUP_MS);
+    },
+    async stop() {
+      if (proc) await stopProcess(proc);
+      proc = undefined;
+    },
+  };
+  t.after(() => server.stop());
+  await server.start();
+  return server;
+}
+
+export interface Node {
+  readonly id: string;
+  readonly port: number;
+  /** Everything the node printed so far (stdout and stderr). */
+  output(): string;
+}
+
+/** Starts `glassmq broker --cluster` as node `id`; stopped (SIGTERM, then SIGKILL) when the test ends. */
+export async function startNode(t: Teardown, redis: RedisServer, id: string, extra: string[] = []): Promise<Node> {
+  const port = await freePort();
+  const args = ['broker', '--port', String(port), '--memory', '--sys-interval', '1', '--cluster', redis.url, '--node-id', id, ...extra];
+  const child = spawnGlassmq(args);
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  t.after(() => stopProcess(child));
+  await Promise.race([
+    waitForPort(port, '127.0.0.1', STARTUP_MS),
+    new Promise((_, reject) => child.once('exit', (code) => reject(new Error(`node ${id} exited with ${code}: ${out}`)))),
+  ]);
+  return { id, port, output: () => out };
+}
+
+let seq = 0;
+export function uid(prefix = 'c'): string {
+  seq += 1;
+  return `${prefix}${process.pid}x${seq}`;
+}
+
+/** An MQTT.js client on a node (no automatic reconnect), force-closed when the test ends. */
+export async function client(t: Teardown, node: Node, version: 4 | 5, opts: IClientOptions = {}): Promise<MqttClient> {
+  const c = await mqtt.connectAsync(`mqtt://127.0.0.1:${node.port}`, {
+    protocolVersion: version,
+    clientId: uid(),
+    reconnectPeriod: 0,
+    connectTimeout: 10_000,
+    ...opts,
+  });
+  t.after(() => c.end(true));
+  return c;
+}
+
+export interface Received {
+  topic: string;
+  payload: string;
+  packet: IPublishPacket;
+}
+
+/** Collects what a client receives; `until` waits (bounded) for a condition on everything received so far. */
+export function collect(c: MqttClient): { messages: Received[]; until(pred: (m: Received[]) => boolean, what: string, ms?: number): Promise<void> } {
+  const messages: Received[] = [];
+  const waiters = new Set<() => void>();
+  c.on('message', (topic, payload, packet) => {
+    messages.push({ topic, payload: payload.toString(), packet });
+    for (const w of waiters) w();
+  });
+  return {
+    messages,
+    until(pred, what, ms = DELIVERY_MS) {
+      if (pred(messages)) return Promise.resolve();
+      return new Promise((resolve, reject) => {
+        const check = (): void => {
+          if (!pred(messages)) return;
+          clearTimeout(timer);
+          waiters.delete(check);
+          resolve();
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`timed out waiting for ${what}; got ${JSON.stringify(messages.map((m) => [m.topic, m.payload]))}`));
+        }, ms);
+        waiters.add(check);
+      });
+    },
+  };
+}
+
+/**
+ * Filters travel between nodes through Redis, so a subscription made on one node is known to the others a moment
+ * later. This publishes a probe on `probeTopic` (which the subscriber's filter matches) until one arrives, so the
+ * test's real messages are published only once the route exists.
+ */
+export async function waitForRoute(pub: MqttClient, received: ReturnType<typeof collect>, probeTopic: string, ms = DELIVERY_MS): Promise<void> {
+  const deadline = Date.now() + ms;
+  let n = 0;
+  while (!received.messages.some((m) => m.topic === probeTopic)) {
+    if (Date.now() > deadline) throw new Error(`no route to ${probeTopic} after ${ms} ms`);
+    await pub.publishAsync(probeTopic, `probe ${n++}`, { qos: 0 });
+    await sleep(200);
+  }
+}
+
+/** The current value of $SYS/broker/NAME on a node (retained, refreshed every second with --sys-interval 1). */
+export async function sysValue(t: Teardown, node: Node, name: string): Promise<string> {
+  const c = await client(t, node, 4);
+  const got = collect(c);
+  await c.subscribeAsync(`$SYS/broker/${name}`);
+  await got.until((m) => m.length > 0, `$SYS/broker/${name} on ${node.id}`);
+  c.end(true);
+  return got.messages[0]!.payload;
+}
+
+/** Waits (bounded) until $SYS/broker/NAME on the node satisfies `pred`. */
+export async function waitForSys(t: Teardown, node: Node, name: string, pred: (v: string) => boolean, ms = DELIVERY_MS): Promise<string> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await sysValue(t, node, name);
+    if (pred(v)) return v;
+    if (Date.now() > deadline) throw new Error(`$SYS/broker/${name} on ${node.id} stayed ${v}`);
+    await sleep(500);
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

@@ -1,0 +1,50 @@
+// Client id take-over across nodes: a CONNECT on n2 for an id connected on n1 closes the n1 connection.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { IDisconnectPacket } from 'mqtt';
+import { BOUND, Cleanup, client, collect, DELIVERY_MS, startNode, startRedis, uid, waitForRoute, type Node } from './support.js';
+
+const SESSION_TAKEN_OVER = 0x8e;
+
+describe('client id take-over across nodes', () => {
+  const cleanup = new Cleanup();
+  after(() => cleanup.run());
+  let n1: Node, n2: Node, n3: Node;
+  before(async () => {
+    const redis = await startRedis(cleanup);
+    [n1, n2, n3] = await Promise.all(['t1', 't2', 't3'].map((id) => startNode(cleanup, redis, id)));
+  }, BOUND);
+
+  test('v5 [MQTT-3.1.4-3] a CONNECT on n2 makes n1 send DISCONNECT 0x8E to the old connection and publish its will', BOUND, async (t) => {
+    const id = uid('dup');
+    const willTopic = `will/${id}`;
+    const watcher = await client(t, n3, 5);
+    const wills = collect(watcher);
+    await watcher.subscribeAsync(willTopic, { qos: 1 });
+    const prober = await client(t, n1, 5);
+    await waitForRoute(prober, wills, willTopic); // n1 knows n3 wants the will topic
+    const old = await client(t, n1, 5, { clientId: id, will: { topic: willTopic, payload: Buffer.from('gone'), qos: 1, retain: false } });
+    const disconnected = new Promise<IDisconnectPacket>((resolve) => old.once('disconnect', resolve));
+    const closed = new Promise<void>((resolve) => old.once('close', () => resolve()));
+    const replacement = await client(t, n2, 5, { clientId: id });
+    assert.equal(replacement.connected, true);
+    const packet = await withTimeout(disconnected, 'DISCONNECT on the old connection');
+    assert.equal(packet.reasonCode, SESSION_TAKEN_OVER);
+    await withTimeout(closed, 'the old connection to close');
+    await wills.until((m) => m.some((x) => x.payload === 'gone'), 'the will of the old connection');
+    assert.equal(replacement.connected, true); // the new connection stays
+  });
+
+  test('v3.1.1 [MQTT-3.1.4-2] a CONNECT on n3 closes the connection with the same client id on n2', BOUND, async (t) => {
+    const id = uid('dup');
+    const old = await client(t, n2, 4, { clientId: id });
+    const closed = new Promise<void>((resolve) => old.once('close', () => resolve()));
+    const replacement = await client(t, n3, 4, { clientId: id });
+    await withTimeout(closed, 'the old connection to close');
+    assert.equal(replacement.connected, true);
+  });
+});
+
+function withTimeout<T>(p: Promise<T>, what: string): Promise<T> {
+  return Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), DELIVERY_MS).unref())]);
+}
