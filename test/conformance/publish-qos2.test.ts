@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { both, broker, connected, uid } from './support.js';
 import { pubcomp, publish, pubrec, pubrel } from '../helpers/raw-packets.js';
+import { FLAGS_0010, RC } from '../helpers/raw-codes.js';
 
 both(
   {
@@ -65,7 +66,7 @@ both(
     sub.send(pubrec(level, msg.packetId!));
     const rel = await sub.expectPacket('PUBREL');
     assert.equal(rel.packetId, msg.packetId);
-    assert.equal(rel.flags, 0b0010);
+    assert.equal(rel.flags, FLAGS_0010);
     assert.equal(rel.reasonCode, 0);
     sub.send(pubcomp(level, msg.packetId!));
     await sub.ping();
@@ -85,8 +86,7 @@ both(
     await pub.publishQos2({ topic, payload: 'refused' }, 1);
     await pub.publishQos2({ topic, payload: 'next' }, 2);
     const first = await sub.expectPacket('PUBLISH');
-    const UNSPECIFIED = 0x80;
-    sub.send(pubrec(level, first.packetId!, UNSPECIFIED));
+    sub.send(pubrec(level, first.packetId!, RC.UnspecifiedError));
     // Quota returns on a failed PUBREC, so the next message flows instead of a PUBREL.
     const second = await sub.expectPacket('PUBLISH');
     assert.equal(second.payload!.toString(), 'next');
