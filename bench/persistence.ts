@@ -9,6 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Socket } from 'node:net';
 import mqtt, { type MqttClient } from 'mqtt';
 import { CLI_ENTRY, REPO_ROOT, freePort, waitForPort } from '../test/helpers/net.js';
 
@@ -61,8 +62,11 @@ function rssMb(pid: number): number {
   return Math.round(kb / 1024);
 }
 
-function connect(port: number, clientId: string): Promise<MqttClient> {
-  return mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { clientId, clean: false, protocolVersion: 4, reconnectPeriod: 0 });
+async function connect(port: number, clientId: string): Promise<MqttClient> {
+  const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { clientId, clean: false, protocolVersion: 4, reconnectPeriod: 0 });
+  // as the broker does: without it, Nagle on the client and delayed ACKs on the broker's host stall small acks
+  (client.stream as Partial<Socket>).setNoDelay?.(true);
+  return client;
 }
 
 /** Messages per second from the first publish until the subscriber has the last one. */
