@@ -9,7 +9,14 @@
 import { connect, type Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { encodePacket } from '../src/protocol/index.js';
+import { PassThrough } from 'node:stream';
 import { freePort, spawnGlassmq, stopProcess, waitForPort } from '../test/helpers/net.js';
+import { Broker } from '../src/broker/broker.js';
+import type { Connection } from '../src/broker/connection.js';
+import type { ClientInfo } from '../src/broker/hooks.js';
+import { createMessage } from '../src/broker/message.js';
+import { ClientActivity } from '../src/dashboard/client-activity.js';
+import { TrafficObserver } from '../src/dashboard/traffic.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, def: number): number => {
@@ -141,4 +148,45 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+/**
+ * The same costs measured in-process, free of scheduling noise: nanoseconds the dashboard adds per message with a
+ * Topics/Flow view open (the publish hook) and with a Clients view open (one packet through a connection's stream,
+ * read side and write side).
+ */
+async function micro(): Promise<void> {
+  const N = 2_000_000;
+  const time = (fn: () => void): number => {
+    for (let i = 0; i < N / 10; i++) fn(); // warm-up
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < N; i++) fn();
+    return Number(process.hrtime.bigint() - t0) / N;
+  };
+  const broker = new Broker({ sysInterval: 0 });
+  const message = createMessage(TOPIC, PAYLOAD, 0, false, undefined, 0, 'bench-pub');
+  const client = { clientId: 'bench-pub' } as ClientInfo;
+  const idle = time(() => broker.hooks.published?.(message, client));
+  const traffic = new TrafficObserver(broker);
+  traffic.collectFlow = true;
+  traffic.start();
+  const hooked = time(() => broker.hooks.published?.(message, client));
+  traffic.stop();
+  await broker.close();
+
+  const packet = encodePacket({ type: 'publish', topic: TOPIC, payload: PAYLOAD, qos: 0, retain: false, dup: false }, 4);
+  const plain = new PassThrough();
+  plain.resume();
+  const bare = time(() => plain.write(packet));
+  const tracked = new PassThrough();
+  tracked.resume();
+  const activity = new ClientActivity(() => Date.now());
+  activity.sync([{ link: { stream: tracked }, isOpen: true } as unknown as Connection]);
+  const watched = time(() => tracked.write(packet)); // write wrapper, then 'data' through the packet walker
+  activity.stop();
+  console.log('');
+  console.log('in-process cost per message (ns):');
+  console.log(`  publish hook: none ${idle.toFixed(1)}, Topics/Flow view open ${hooked.toFixed(1)} (+${(hooked - idle).toFixed(1)})`);
+  console.log(`  one packet through a stream: unwatched ${bare.toFixed(1)}, Clients view open ${watched.toFixed(1)} (+${(watched - bare).toFixed(1)}, both directions)`);
+}
+
+if (!args.includes('--micro-only')) await main();
+await micro();

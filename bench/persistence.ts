@@ -4,9 +4,11 @@
 //               Target: SQLite >= 0.7x of --memory.
 //   rss:        1,000,000 QoS 1 messages queued across 10,000 offline sessions; the broker's RSS (VmRSS) after
 //               the flood and after a restart that loads it all back. Target: < 300 MB.
-// Run: node --import tsx bench/persistence.ts [throughput|rss|all] [messages]
+//   profile:    the throughput run against glassmq with SQLite under `node --cpu-prof`; prints the top
+//               self-time functions (bench/broker/profile-summary.ts) and leaves the .cpuprofile in a temp dir.
+// Run: node --import tsx bench/persistence.ts [throughput|rss|profile|all] [messages]
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Socket } from 'node:net';
@@ -26,9 +28,9 @@ interface Broker {
   dir: string;
 }
 
-async function startGlassmq(args: string[], dir: string, port?: number): Promise<Broker> {
+async function startGlassmq(args: string[], dir: string, port?: number, nodeArgs: string[] = []): Promise<Broker> {
   port ??= await freePort();
-  const proc = spawn(process.execPath, ['--import', 'tsx', CLI_ENTRY, 'broker', '--port', String(port), '--sys-interval', '0', ...args], {
+  const proc = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', CLI_ENTRY, 'broker', '--port', String(port), '--sys-interval', '0', ...args], {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'ignore', 'ignore'],
   });
@@ -218,5 +220,21 @@ async function rss(): Promise<void> {
   }
 }
 
+/** Where the SQLite broker spends its time in the throughput run (the .cpuprofile is written when it exits). */
+async function profile(): Promise<void> {
+  const profDir = mkdtempSync(join(tmpdir(), 'glassmq-prof-'));
+  const queue = ['--max-queued', String(MESSAGES * 2)];
+  await measure('glassmq sqlite (sync normal), profiled', (dir) =>
+    startGlassmq(['--data-dir', dir, ...queue], dir, undefined, ['--cpu-prof', '--cpu-prof-dir', profDir]),
+  );
+  const files = readdirSync(profDir).map((f) => join(profDir, f));
+  console.log(`profile: ${files.join(' ')}`);
+  const summary = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'bench/broker/profile-summary.ts'), ...files, '--top=40'], {
+    stdio: 'inherit',
+  });
+  await new Promise((resolve) => summary.once('exit', resolve));
+}
+
+if (MODE === 'profile') await profile();
 if (MODE === 'throughput' || MODE === 'all') await throughput();
 if (MODE === 'rss' || MODE === 'all') await rss();

@@ -1,5 +1,5 @@
-// What the live trace costs the broker: QoS 0 msgs/s through a broker built by the composition root (every link
-// registered with the trace hub) with nobody watching, with a watcher that drops events (the SSE/dashboard path
+// What the live trace costs the broker: QoS 0 msgs/s through createBroker (no trace hub at all), then through the
+// composition root (every link registered with the trace hub) with nobody watching, with a watcher that drops events (the SSE/dashboard path
 // minus the network), and with --trace printing to /dev/null.
 //
 //   node --import tsx bench/trace-overhead.ts [--messages N] [--payload BYTES] [--rounds R]
@@ -8,6 +8,7 @@ import { openSync, createWriteStream } from 'node:fs';
 import { pino } from 'pino';
 import { defaultConfig, type Config } from '../src/config/config.js';
 import { startServer } from '../src/server/start.js';
+import { createBroker } from '../src/server/create-broker.js';
 import { printTrace } from '../src/inspect/live/index.js';
 import { connectPacket, publishPacket, subscribePacket } from './broker/wire.js';
 
@@ -19,7 +20,7 @@ const ROUNDS = Number(args.get('--rounds') ?? 3);
 const BATCH = 500;
 const PUBLISH_HEADER_BYTES = 2;
 
-type Mode = 'no watcher' | 'watcher (events dropped)' | '--trace to /dev/null';
+type Mode = 'no hub (createBroker)' | 'no watcher' | 'watcher (events dropped)' | '--trace to /dev/null';
 
 function connect(port: number, id: string): Promise<Socket> {
   return new Promise((resolve) => {
@@ -32,10 +33,14 @@ function connect(port: number, id: string): Promise<Socket> {
 
 async function round(mode: Mode): Promise<number> {
   const config: Config = { ...defaultConfig(), tcp: [{ host: '127.0.0.1', port: 0 }], defaultListeners: false, memory: true, http: null, sysInterval: 0, maxOutputBuffer: 64 << 20 };
-  const running = await startServer(config, pino({ level: 'silent' }));
+  // The baseline: the library's createBroker registers links with no trace hub at all.
+  const running = mode === 'no hub (createBroker)'
+    ? await createBroker({ host: '127.0.0.1', port: 0, sysInterval: 0, maxOutputBuffer: 64 << 20 })
+    : await startServer(config, pino({ level: 'silent' }));
   let stop: (() => void) | undefined;
-  if (mode === 'watcher (events dropped)') stop = running.trace!.watch({}, () => undefined);
-  if (mode === '--trace to /dev/null') stop = printTrace(running.trace!, createWriteStream('', { fd: openSync('/dev/null', 'w') }));
+  const hub = 'trace' in running ? running.trace : undefined;
+  if (mode === 'watcher (events dropped)') stop = hub!.watch({}, () => undefined);
+  if (mode === '--trace to /dev/null') stop = printTrace(hub!, createWriteStream('', { fd: openSync('/dev/null', 'w') }));
   const sub = await connect(running.port, 'sub');
   sub.write(subscribePacket('bench/#', 0));
   await new Promise((r) => sub.once('data', r)); // SUBACK
@@ -61,7 +66,7 @@ async function round(mode: Mode): Promise<number> {
   return MESSAGES / seconds;
 }
 
-const modes: Mode[] = ['no watcher', 'watcher (events dropped)', '--trace to /dev/null'];
+const modes: Mode[] = ['no hub (createBroker)', 'no watcher', 'watcher (events dropped)', '--trace to /dev/null'];
 const results = new Map<Mode, number[]>(modes.map((m) => [m, []]));
 for (let r = 0; r < ROUNDS; r++) for (const m of modes) results.get(m)!.push(await round(m));
 console.log(`QoS 0, ${MESSAGES} messages of ${PAYLOAD} B (${PAYLOAD + PUBLISH_HEADER_BYTES + 'bench/t'.length + 2} B packets), 1 publisher -> 1 subscriber, best of ${ROUNDS}`);

@@ -21,9 +21,12 @@ type Transport = 'tcp' | 'ws' | 'tls';
 
 // ---- preload mode: inside loadgen.ts, net.connect reaches the broker over ws or tls ---------------------------------
 
+/** The real net.connect: ws opens its own TCP connection with it (the replaced one would recurse). */
+const tcpConnect = net.connect;
+
 function wsConnect(port: number, host: string): Duplex {
   // ws sets TCP_NODELAY itself; no permessage-deflate (neither broker negotiates it for MQTT)
-  const ws = new WebSocket(`ws://${host}:${port}/mqtt`, ['mqtt'], { perMessageDeflate: false });
+  const ws = new WebSocket(`ws://${host}:${port}/mqtt`, ['mqtt'], { perMessageDeflate: false, createConnection: (o: object) => tcpConnect(o as net.NetConnectOpts) });
   const stream = createWebSocketStream(ws) as Duplex & { setNoDelay(): Duplex };
   stream.setNoDelay = () => stream;
   ws.once('open', () => stream.emit('connect'));
@@ -135,7 +138,10 @@ async function startBroker(name: BrokerName, transport: Transport, certs: Certs)
     chmodSync(dir, 0o755);
     const conf = join(dir, 'mosquitto.conf');
     const lines = ['persistence false', 'log_dest none', 'allow_anonymous true', 'set_tcp_nodelay true', `listener ${port} 127.0.0.1`, 'max_connections -1'];
-    if (transport === 'ws') lines.push('protocol websockets');
+    // Debian's mosquitto 2.0.11 exits "Unable to start any listening sockets" when a websockets listener is the only
+    // one (its libwebsockets keeps the socket to itself: eclipse-mosquitto/mosquitto#2284, #2578), and binds it on
+    // every interface whatever the address (#3045): a plain listener next to it lets it start.
+    if (transport === 'ws') lines.push('protocol websockets', `listener ${await freePort()} 127.0.0.1`);
     if (transport === 'tls') {
       copyFileSync(certs.cert, join(dir, 'cert.pem'));
       copyFileSync(certs.key, join(dir, 'key.pem'));

@@ -7,7 +7,7 @@ import type { PublishPacket, QoS } from '../protocol/packets.js';
 import type { Clock, Link, Logger, RetainedStore, SessionStore } from './ports.js';
 import type { ClusterBus, ClusterInbound, StoredMessage } from './ports.js'; // [cluster]
 import { silentLogger, systemClock } from './ports.js';
-import type { BrokerHooks, ClientInfo } from './hooks.js';
+import { safeHooks, type BrokerHooks, type ClientInfo } from './hooks.js';
 import { Connection } from './connection.js';
 import { DEFAULT_LIMITS, type BrokerLimits } from './limits.js';
 import { createMessage, forwardableProperties, keepPayload, type Message } from './message.js';
@@ -75,7 +75,7 @@ export class Broker {
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? silentLogger;
     this.verbose = options.verbose ?? false;
-    this.hooks = options.hooks ?? {};
+    this.hooks = safeHooks(options.hooks ?? {}, this.logger);
     this.retainAvailable = options.retainAvailable ?? true;
     this.stats = new Stats(this.clock.now());
     this.sessions = options.sessionStore ?? new MemorySessionStore<Session>();
@@ -218,6 +218,7 @@ export class Broker {
       'client connected',
     );
     this.hooks.connected?.(conn.info);
+    this.cluster?.holdWill(conn.clientId, conn.will); // [cluster] published by another node if this one dies
     this.delivery.resume(session);
   }
 
@@ -275,7 +276,7 @@ export class Broker {
     if (share) this.tree.addShared(share.group, share.filter, session.clientId, entry);
     else this.tree.add(filter, session.clientId, entry);
     session.subscriptions.set(filter, entry);
-    if (!existed) this.cluster?.subscription(share?.filter ?? filter, true); // [cluster] other nodes route it here
+    if (!existed) this.cluster?.subscription(filter, true); // [cluster] other nodes route it here ($share/... whole)
     this.sessions.changed(session, 'subscriptions');
     return existed;
   }
@@ -291,11 +292,10 @@ export class Broker {
     if (entry.share !== undefined) {
       const inner = entry.filter.slice(entry.filter.indexOf('/', '$share/'.length) + 1);
       this.tree.removeShared(entry.share, inner, session.clientId);
-      this.cluster?.subscription(inner, false); // [cluster]
     } else {
       this.tree.remove(entry.filter, session.clientId);
-      this.cluster?.subscription(entry.filter, false); // [cluster]
     }
+    this.cluster?.subscription(entry.filter, false); // [cluster]
     session.subscriptions.delete(entry.filter);
     this.sessions.changed(session, 'subscriptions');
   }
@@ -338,8 +338,10 @@ export class Broker {
       this.retained.set(message.topic, message.payload.length === 0 ? undefined : message);
       this.cluster?.retain(message.topic, message.payload.length === 0 ? undefined : message); // [cluster]
     }
-    this.router.route(message);
-    this.cluster?.publish(message); // [cluster] to the other nodes with a matching subscription, never back here
+    // [cluster] first to the other nodes with a matching subscription (never back here); it says which of this
+    // node's share groups serve the message, so each group gets it once across the cluster
+    const sharedHere = this.cluster?.publish(message);
+    this.router.route(message, sharedHere);
     this.hooks.published?.(message, client);
   }
 
@@ -347,14 +349,18 @@ export class Broker {
   private clusterInbound(): ClusterInbound {
     const toMessage = (m: StoredMessage): Message => ({ ...m, encoded: undefined });
     return {
-      message: (m) => {
-        this.router.route(toMessage(m));
+      message: (m, sharedHere) => {
+        this.router.route(toMessage(m), sharedHere);
       },
       retained: (topic, m) => {
         if (this.retainAvailable) this.retained.set(topic, m && toMessage(m));
       },
       takenOver: (clientId) => this.closeTakenOver(clientId),
       localRetained: () => [...this.retained.match('#')].map((r) => r.message),
+      publish: (m) => {
+        // Message Expiry counts from now, as for a will published here [MQTT-3.1.2-8]
+        this.publish(createMessage(m.topic, m.payload, m.qos, m.retain, m.properties, this.clock.now(), m.origin), undefined);
+      },
     };
   }
 

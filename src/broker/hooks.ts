@@ -56,3 +56,47 @@ export interface BrokerHooks {
   subscribed?(client: ClientInfo, topicFilter: string, grantedQos: QoS): void;
   unsubscribed?(client: ClientInfo, topicFilter: string): void;
 }
+
+/** Just the logging call safeHooks needs (ports.ts Logger has it). */
+interface ErrorLog {
+  error(obj: object, msg?: string): void;
+}
+
+/**
+ * Wraps the embedder's hooks so that one throwing cannot break the broker: observer hooks run inside timers,
+ * close handlers and the fan-out loop, where an exception would skip other subscribers or crash the process.
+ * A throwing observer is logged; a throwing authorizeRead counts as a refusal. The other authorize hooks and
+ * authenticate run on a connection's own packet path, where a throw already closes just that connection.
+ */
+export function safeHooks(hooks: BrokerHooks, log: ErrorLog): BrokerHooks {
+  const safe: BrokerHooks = {};
+  // bound, so hooks written as class methods keep their `this` when the broker takes them out of the object
+  for (const name of ['authenticate', 'authorizePublish', 'authorizeSubscribe'] as const) {
+    const fn = hooks[name] as ((...args: unknown[]) => unknown) | undefined;
+    if (fn) (safe as Record<string, unknown>)[name] = fn.bind(hooks);
+  }
+  const observers = ['connected', 'disconnected', 'published', 'subscribed', 'unsubscribed'] as const;
+  for (const name of observers) {
+    const fn = hooks[name] as ((...args: unknown[]) => void) | undefined;
+    if (!fn) continue;
+    (safe as Record<string, unknown>)[name] = (...args: unknown[]): void => {
+      try {
+        fn.apply(hooks, args);
+      } catch (err) {
+        log.error({ err: String(err), hook: name }, 'hook threw');
+      }
+    };
+  }
+  const read = hooks.authorizeRead;
+  if (read) {
+    safe.authorizeRead = (client, topic) => {
+      try {
+        return read.call(hooks, client, topic);
+      } catch (err) {
+        log.error({ err: String(err), hook: 'authorizeRead' }, 'hook threw: delivery refused');
+        return false;
+      }
+    };
+  }
+  return safe;
+}

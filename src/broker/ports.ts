@@ -194,32 +194,42 @@ export const silentLogger: Logger = { info: () => {}, warn: () => {}, debug: () 
 
 // ---- [cluster] the cross-node bus (docs/cluster.md); src/cluster/redis-bus.ts implements it on Redis ----------
 
+/** Which share groups ($share/{group}/{filter}) this node serves for one message: one node per group per message. */
+export type ClusterSharedFilter = (group: string, filter: string) => boolean;
+
 /** What the bus hands to the broker of this node. */
 export interface ClusterInbound {
   /** A message published on another node, to route to this node's subscribers only (never back out). */
-  message(message: StoredMessage): void;
+  message(message: StoredMessage, sharedGroups: ClusterSharedFilter): void;
   /** Another node stored (message) or cleared (undefined) the retained message of `topic`. */
   retained(topic: string, message: StoredMessage | undefined): void;
   /** A connection for `clientId` was accepted on another node: close the one here [MQTT-3.1.4-3]. */
   takenOver(clientId: string): void;
   /** This node's retained messages, to seed Redis again after it came back empty. */
   localRetained(): Iterable<StoredMessage>;
+  /** Publishes as if from this node (wills of a dead node's clients): local subscribers and the other nodes. */
+  publish(message: StoredMessage): void;
 }
 
 /** What the broker tells the other nodes. Every call returns at once; Redis work happens behind it. */
 export interface ClusterBus {
   readonly nodeId: string;
   attach(inbound: ClusterInbound): void;
-  /** Sends the message to the nodes that have a matching subscription (never to this node). */
-  publish(message: StoredMessage): void;
+  /**
+   * Sends the message to the nodes that have a matching subscription (never to this node). Returns which of
+   * this node's share groups serve it (the others are served elsewhere); undefined: all of them.
+   */
+  publish(message: StoredMessage): ClusterSharedFilter | undefined;
   /** This node stored (message) or cleared (undefined) the retained message of `topic`. */
   retain(topic: string, message: StoredMessage | undefined): void;
-  /** A subscription on this filter was added / removed here (the bus counts them per filter). */
+  /** A subscription on this filter ($share/... included) was added / removed here (the bus counts them per filter). */
   subscription(filter: string, added: boolean): void;
   /** A connection for `clientId` was accepted here: the node that had it closes it. */
   claimClientId(clientId: string): void;
-  /** The connection for `clientId` here closed. */
+  /** The connection for `clientId` here closed (its will, if any, was handled here). */
   releaseClientId(clientId: string): void;
+  /** The will of the connection for `clientId` here (undefined: none), published by another node if this one dies. */
+  holdWill(clientId: string, will: Will | undefined): void;
   /** Values published under $SYS/broker/ (name relative to it -> value). */
   sysValues(): Iterable<readonly [string, number | string]>;
   close(): Promise<void>;

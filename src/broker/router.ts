@@ -8,11 +8,14 @@ import type { SharedGroup } from './shared-subscriptions.js';
 import type { Session, SubscriptionEntry } from './session.js';
 import type { MatchVisitor, TopicTree } from './topic-tree.js';
 import type { DeliveryEngine } from './delivery.js';
+import type { ClusterSharedFilter } from './ports.js'; // [cluster]
 import { topicLevels } from './topic-levels.js';
 
 export class Router implements MatchVisitor<SubscriptionEntry> {
   private generation = 0;
   private message: Message | undefined;
+  /** [cluster] Which share groups this node serves for the message being routed; undefined: all. */
+  private sharedHere: ClusterSharedFilter | undefined;
   private readonly sessions: Session[] = [];
   private readonly groups: SharedGroup<SubscriptionEntry>[] = [];
 
@@ -22,12 +25,13 @@ export class Router implements MatchVisitor<SubscriptionEntry> {
   ) {}
 
   /** Delivers the message to every matching subscriber; returns how many deliveries were made. */
-  route(message: Message): number {
+  route(message: Message, sharedHere?: ClusterSharedFilter): number {
     if (this.message !== undefined) {
       // re-entered from a hook while routing: route on a fresh router state
-      return new Router(this.tree, this.delivery).route(message);
+      return new Router(this.tree, this.delivery).route(message, sharedHere);
     }
     this.message = message;
+    this.sharedHere = sharedHere; // [cluster] undefined on a single node
     this.generation++;
     const sessions = this.sessions;
     const groups = this.groups;
@@ -46,6 +50,7 @@ export class Router implements MatchVisitor<SubscriptionEntry> {
       sessions.length = 0;
       groups.length = 0;
       this.message = undefined;
+      this.sharedHere = undefined; // [cluster]
     }
   }
 
@@ -67,6 +72,7 @@ export class Router implements MatchVisitor<SubscriptionEntry> {
   }
 
   shared(group: SharedGroup<SubscriptionEntry>): void {
+    if (this.sharedHere !== undefined && !this.sharedHere(group.name, group.filter)) return; // [cluster] served by another node
     this.groups.push(group);
   }
 

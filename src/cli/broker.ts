@@ -43,6 +43,9 @@ export async function run(argv: string[]): Promise<number> {
   const catchSignal = (signal: string) => () => onSignal(signal);
   process.once('SIGINT', catchSignal('SIGINT'));
   process.once('SIGTERM', catchSignal('SIGTERM'));
+  // [security] SIGHUP's default action ends the process: caught from here on, acted on once running
+  let onHangup = (): void => logger.info('SIGHUP received while starting: ignored');
+  process.on('SIGHUP', () => onHangup());
   let running;
   try {
     running = await startServer(config, logger);
@@ -92,11 +95,11 @@ export async function run(argv: string[]): Promise<number> {
     onSignal = stop;
     if (signalled) stop(signalled);
     // [security] SIGHUP re-reads password, ACL and certificate files (as mosquitto)
-    process.on('SIGHUP', () => {
+    onHangup = () => {
       if (stopping) return;
       logger.info('SIGHUP received: reloading password, ACL and certificate files');
       running.reload();
-    });
+    };
   });
 }
 

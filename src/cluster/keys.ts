@@ -13,6 +13,10 @@ export const keys = {
   retained: `${KEY_PREFIX}retained`,
   /** HASH client id -> "NODE EPOCH" of the connection that holds it. */
   clients: `${KEY_PREFIX}clients`,
+  /** HASH client id -> encoded will (message-codec.ts) of one node's connections: published if the node dies. */
+  wills: (node: string) => `${KEY_PREFIX}wills:${node}`,
+  /** Lock (SET NX with a TTL) so one surviving node publishes a dead node's wills. */
+  reaper: (node: string) => `${KEY_PREFIX}reaper:${node}`,
   /** Counter handing out connection epochs: the highest epoch owns a client id. */
   epoch: `${KEY_PREFIX}epoch`,
 } as const;

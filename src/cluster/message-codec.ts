@@ -19,15 +19,20 @@ interface Header {
   /** ms left before Message Expiry, counted on the sender's clock (clocks of two nodes need not agree) */
   e?: number;
   p?: Properties;
+  /** share groups ("NAME\nFILTER") the receiving node serves for this message (shared-groups.ts) */
+  g?: string[];
 }
 
 export interface DecodedClusterMessage {
   readonly node: string;
   readonly message: StoredMessage;
+  /** Share groups the receiving node serves for this message; undefined: none. */
+  readonly groups: string[] | undefined;
 }
 
-export function encodeClusterMessage(message: StoredMessage, node: string, now: number): Buffer {
+export function encodeClusterMessage(message: StoredMessage, node: string, now: number, groups?: string[]): Buffer {
   const header: Header = { t: message.topic, q: message.qos, r: message.retain, n: node };
+  if (groups !== undefined) header.g = groups;
   if (message.origin !== undefined) header.o = message.origin;
   if (message.expiresAt !== undefined) header.e = Math.max(0, message.expiresAt - now);
   if (message.properties !== undefined) header.p = message.properties;
@@ -64,7 +69,8 @@ export function decodeClusterMessage(bytes: Buffer, now: number): DecodedCluster
     expiresAt: header.e === undefined ? undefined : now + header.e,
     origin: header.o,
   };
-  return { node: header.n, message };
+  const groups = Array.isArray(header.g) ? header.g.filter((k): k is string => typeof k === 'string') : undefined;
+  return { node: header.n, message, groups };
 }
 
 export class ClusterCodecError extends Error {

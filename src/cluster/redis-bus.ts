@@ -2,12 +2,16 @@
 // - filters: each node keeps its subscription filters in a Redis SET and announces changes on channels.events;
 //   every node mirrors the others' filters in a RemoteFilterIndex, so a message goes only to nodes that want it;
 // - messages: one pub/sub channel per node (at most once: what Redis pub/sub gives);
+// - share groups: the publishing node picks, per message, the one node that serves each matching group;
 // - retained: a Redis HASH, with changes announced on channels.retained to every node's local cache;
 // - client ids: a HASH clientId -> "NODE EPOCH" and take-over events (client-claims.ts);
+// - wills: a HASH per node of its connections' wills; a node that stops beating has them published by one survivor;
 // - Redis lost while running: local traffic is untouched, cross-node messages are counted as undeliverable,
 //   and when Redis returns the node writes its state back (Redis may have restarted empty) and reads the others'.
 import { Redis } from 'ioredis';
-import type { ClusterBus, ClusterInbound, Logger, StoredMessage } from '../broker/ports.js';
+import type { ClusterBus, ClusterInbound, ClusterSharedFilter, Logger, StoredMessage } from '../broker/ports.js';
+import type { Will } from '../protocol/packets.js';
+import { parseSharedSubscription } from '../protocol/index.js';
 import { ClientClaims } from './client-claims.js';
 import { decodeEvent, encodeEvent, type ClusterEvent } from './cluster-events.js';
 import { ClusterError, maskUrl } from './errors.js';
@@ -15,6 +19,7 @@ import { RemoteFilterIndex } from './filter-index.js';
 import { channels, keys } from './keys.js';
 import { decodeClusterMessage, encodeClusterMessage } from './message-codec.js';
 import { RedisLink } from './redis-link.js';
+import { groupKey, SharedGroupIndex, type GroupPick } from './shared-groups.js';
 
 /** How often a node says it is alive, and how long that lasts: a node silent for 3 beats gets no messages. */
 const HEARTBEAT_MS = 2000;
@@ -24,6 +29,8 @@ const RESYNC_MS = 5000;
 /** $SYS topics are per node: never shared. */
 const LOCAL_ONLY_PREFIX = '$SYS';
 /** Deletes the registry entry only if it still names this connection (a newer one may have claimed the id). */
+/** How long a survivor holds the right to publish a dead node's wills (it takes far less). */
+const REAP_LOCK_MS = 30_000;
 const RELEASE_SCRIPT = "if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then return redis.call('HDEL', KEYS[1], ARGV[1]) end return 0";
 
 export interface RedisBusOptions {
@@ -38,6 +45,8 @@ export class RedisClusterBus implements ClusterBus {
   readonly nodeId: string;
   private inbound: ClusterInbound | undefined;
   private readonly index = new RemoteFilterIndex();
+  /** Share groups of every node, this one included. */
+  private readonly shared = new SharedGroupIndex();
   private readonly local = new Map<string, number>();
   private readonly claims = new ClientClaims();
   private readonly matched = new Set<string>();
@@ -45,6 +54,12 @@ export class RedisClusterBus implements ClusterBus {
   private readonly now: () => number;
   private readonly log: Logger;
   private retainedSnapshot: Map<string, Buffer> | undefined;
+  /** Wills of this node's connections (client id -> encoded), written back when Redis returns empty. */
+  private readonly wills = new Map<string, Buffer>();
+  /** Wills a previous run of this node id left in Redis (it was killed): published once attached. */
+  private orphanWills: Buffer[] = [];
+  /** No reaping before this time: after Redis returns, the other nodes need a moment to beat again. */
+  private reapNotBefore = 0;
   private closed = false;
   // counters for $SYS/broker/cluster/...
   private sent = 0;
@@ -89,6 +104,7 @@ export class RedisClusterBus implements ClusterBus {
     const sub = this.link.sub;
     sub.on('messageBuffer', (channel, data) => this.onChannel(channel.toString(), data));
     await sub.subscribe(channels.messages(this.nodeId), channels.retained, channels.events);
+    this.orphanWills = Object.values(await this.cmd.hgetallBuffer(keys.wills(this.nodeId)));
     await this.register();
     await this.loadRemote();
     const all = await this.cmd.hgetallBuffer(keys.retained);
@@ -104,27 +120,40 @@ export class RedisClusterBus implements ClusterBus {
     const now = this.now();
     for (const bytes of this.retainedSnapshot?.values() ?? []) this.applyRetained(bytes, now);
     this.retainedSnapshot = undefined;
+    if (this.orphanWills.length) this.log.info(`cluster: publishing ${this.orphanWills.length} will(s) left by the previous run of node ${this.nodeId}`);
+    this.publishWills(this.orphanWills.splice(0));
   }
 
   // ---- outgoing -----------------------------------------------------------------------------------------------
 
-  publish(message: StoredMessage): void {
-    if (this.index.size === 0 || message.topic.startsWith(LOCAL_ONLY_PREFIX)) return;
-    const targets = this.index.match(message.topic, this.matched);
-    if (targets.size === 0) return;
+  publish(message: StoredMessage): ClusterSharedFilter | undefined {
+    const topic = message.topic;
+    if ((this.index.size === 0 && this.shared.size === 0) || topic.startsWith(LOCAL_ONLY_PREFIX)) return undefined;
+    const targets = this.index.size === 0 ? this.matched : this.index.match(topic, this.matched);
+    const pick = this.shared.pick(topic);
+    if (pick) for (const node of pick.byNode.keys()) if (node !== this.nodeId) targets.add(node);
     try {
+      if (targets.size === 0) return pick && this.servedHere(pick);
       if (!this.link.ready) {
         this.undeliverable += targets.size;
-        return;
+        return undefined; // nothing can leave: this node serves its own share groups
       }
-      const bytes = encodeClusterMessage(message, this.nodeId, this.now());
+      const now = this.now();
+      const common = pick ? undefined : encodeClusterMessage(message, this.nodeId, now);
       for (const node of targets) {
         this.sent++;
+        const bytes = common ?? encodeClusterMessage(message, this.nodeId, now, pick!.byNode.get(node));
         this.cmd.publish(channels.messages(node), bytes).catch(() => this.undeliverable++);
       }
+      return pick && this.servedHere(pick);
     } finally {
       targets.clear();
     }
+  }
+
+  private servedHere(pick: GroupPick): ClusterSharedFilter {
+    const mine = pick.byNode.get(this.nodeId);
+    return mine ? (name, filter) => mine.includes(groupKey(name, filter)) : () => false;
   }
 
   retain(topic: string, message: StoredMessage | undefined): void {
@@ -142,7 +171,9 @@ export class RedisClusterBus implements ClusterBus {
     const count = (this.local.get(filter) ?? 0) + (added ? 1 : -1);
     if (count > 0) this.local.set(filter, count);
     else this.local.delete(filter);
-    if (count !== (added ? 1 : 0) || !this.link.ready) return; // only the first / last one changes the node's set
+    if (count !== (added ? 1 : 0)) return; // only the first / last one changes the node's set
+    this.applyFilter(this.nodeId, filter, added);
+    if (!this.link.ready) return; // register() writes the whole set when Redis returns
     const tx = this.cmd.multi();
     if (added) tx.sadd(keys.filters(this.nodeId), filter);
     else tx.srem(keys.filters(this.nodeId), filter);
@@ -165,7 +196,18 @@ export class RedisClusterBus implements ClusterBus {
       .catch(() => {});
   }
 
+  holdWill(clientId: string, will: Will | undefined): void {
+    if (!will) {
+      if (this.wills.delete(clientId) && this.link.ready) this.cmd.hdel(keys.wills(this.nodeId), clientId).catch(() => {});
+      return;
+    }
+    const bytes = encodeClusterMessage(willMessage(clientId, will, this.now()), this.nodeId, this.now());
+    this.wills.set(clientId, bytes);
+    if (this.link.ready) this.cmd.hset(keys.wills(this.nodeId), clientId, bytes).catch(() => {});
+  }
+
   releaseClientId(clientId: string): void {
+    this.holdWill(clientId, undefined);
     const epoch = this.claims.release(clientId);
     if (epoch === undefined || epoch === 0 || !this.link.ready) return;
     this.cmd.eval(RELEASE_SCRIPT, 1, keys.clients, clientId, `${this.nodeId} ${epoch}`).catch(() => {});
@@ -175,6 +217,7 @@ export class RedisClusterBus implements ClusterBus {
     yield ['cluster/node', this.nodeId];
     yield ['cluster/nodes', 1 + [...this.index.nodes].length];
     yield ['cluster/remote-filters', this.index.size];
+    yield ['cluster/share-groups', this.shared.size];
     yield ['cluster/messages/sent', this.sent];
     yield ['cluster/messages/received', this.received];
     yield ['cluster/messages/undeliverable', this.undeliverable];
@@ -207,9 +250,9 @@ export class RedisClusterBus implements ClusterBus {
       if (channel === channels.events) this.onEvent(decodeEvent(data.toString('utf8')));
       else if (channel === channels.retained) this.applyRetained(data, now);
       else {
-        const { message } = decodeClusterMessage(data, now);
+        const { message, groups } = decodeClusterMessage(data, now);
         this.received++;
-        this.inbound?.message(message);
+        this.inbound?.message(message, groups ? (name, filter) => groups.includes(groupKey(name, filter)) : () => false);
       }
     } catch (err) {
       this.log.warn({ channel, err: String(err) }, 'cluster: ignored a message that could not be read');
@@ -226,14 +269,13 @@ export class RedisClusterBus implements ClusterBus {
     if (!e || e.node === this.nodeId) return;
     switch (e.type) {
       case 'filter':
-        if (e.added) this.index.add(e.node, e.filter);
-        else this.index.remove(e.node, e.filter);
+        this.applyFilter(e.node, e.filter, e.added);
         return;
       case 'reset':
         void this.loadNode(e.node).catch(() => {});
         return;
       case 'leave':
-        this.index.forget(e.node);
+        this.forget(e.node);
         return;
       case 'takeover':
         if (this.claims.remote(e.clientId, e.epoch)) this.inbound?.takenOver(e.clientId); // [MQTT-3.1.4-3]
@@ -248,6 +290,8 @@ export class RedisClusterBus implements ClusterBus {
     const filtersKey = keys.filters(this.nodeId);
     const tx = this.cmd.multi().sadd(keys.nodes, this.nodeId).del(filtersKey);
     if (this.local.size > 0) tx.sadd(filtersKey, ...this.local.keys());
+    tx.del(keys.wills(this.nodeId));
+    if (this.wills.size > 0) tx.hset(keys.wills(this.nodeId), Object.fromEntries(this.wills));
     tx.set(keys.alive(this.nodeId), '1', 'PX', ALIVE_TTL_MS);
     tx.publish(channels.events, encodeEvent({ type: 'reset', node: this.nodeId }));
     await tx.exec();
@@ -258,24 +302,84 @@ export class RedisClusterBus implements ClusterBus {
     const members = (await this.cmd.smembers(keys.nodes)).filter((n) => n !== this.nodeId);
     const alive = members.length ? await this.cmd.mget(members.map((n) => keys.alive(n))) : [];
     const live = members.filter((_, i) => alive[i] !== null);
+    if (this.now() >= this.reapNotBefore) {
+      for (const dead of members.filter((_, i) => alive[i] === null)) void this.reap(dead).catch(() => {});
+    }
     const reads = this.cmd.pipeline();
     for (const n of live) reads.smembers(keys.filters(n));
     const results = live.length ? await reads.exec() : [];
     const liveSet = new Set(live);
-    for (const n of [...this.index.nodes]) if (!liveSet.has(n)) this.index.forget(n);
+    for (const n of [...this.index.nodes, ...this.shared.nodesWithGroups()]) {
+      if (n !== this.nodeId && !liveSet.has(n)) this.forget(n);
+    }
     live.forEach((n, i) => {
       const [err, filters] = results?.[i] ?? [null, []];
-      if (!err) this.index.replace(n, filters as string[]);
+      if (!err) this.replaceNode(n, filters as string[]);
     });
   }
 
   private async loadNode(node: string): Promise<void> {
-    this.index.replace(node, await this.cmd.smembers(keys.filters(node)));
+    this.replaceNode(node, await this.cmd.smembers(keys.filters(node)));
+  }
+
+  /** A node's filter set as Redis holds it: plain filters and $share/{group}/{filter} memberships. */
+  private replaceNode(node: string, filters: string[]): void {
+    const plain: string[] = [];
+    const groups: string[] = [];
+    for (const f of filters) {
+      const share = parseSharedSubscription(f);
+      if (share) groups.push(groupKey(share.group, share.filter));
+      else plain.push(f);
+    }
+    this.index.replace(node, plain);
+    this.shared.replace(node, groups);
+  }
+
+  private applyFilter(node: string, filter: string, added: boolean): void {
+    const share = parseSharedSubscription(filter);
+    if (share && added) this.shared.add(node, share.group, share.filter);
+    else if (share) this.shared.remove(node, share.group, share.filter);
+    else if (node === this.nodeId) return; // plain filters of this node: its own topic tree routes them
+    else if (added) this.index.add(node, filter);
+    else this.index.remove(node, filter);
+  }
+
+  private forget(node: string): void {
+    this.index.forget(node);
+    this.shared.forget(node);
+  }
+
+  /**
+   * A node stopped beating (killed, or cut off from Redis for longer than ALIVE_TTL_MS): one survivor, chosen by
+   * a lock, publishes the wills of its connections [MQTT-3.1.2-8] and removes it from the cluster.
+   */
+  private async reap(node: string): Promise<void> {
+    if ((await this.cmd.set(keys.reaper(node), this.nodeId, 'PX', REAP_LOCK_MS, 'NX')) !== 'OK') return;
+    const wills = Object.values(await this.cmd.hgetallBuffer(keys.wills(node)));
+    await this.cmd.multi().srem(keys.nodes, node).del(keys.filters(node), keys.wills(node)).exec();
+    this.forget(node);
+    this.log.warn(`cluster: node ${node} stopped beating: removed it, published ${wills.length} will(s) of its clients`);
+    this.publishWills(wills);
+  }
+
+  private publishWills(wills: Buffer[]): void {
+    const now = this.now();
+    for (const bytes of wills) {
+      try {
+        this.inbound?.publish(decodeClusterMessage(bytes, now).message);
+      } catch (err) {
+        this.log.warn({ err: String(err) }, 'cluster: ignored a stored will that could not be read');
+      }
+    }
   }
 
   private async heartbeat(): Promise<void> {
     if (!this.link.ready) return;
-    await this.cmd.set(keys.alive(this.nodeId), '1', 'PX', ALIVE_TTL_MS).catch(() => {});
+    const replies = await this.cmd.multi().set(keys.alive(this.nodeId), '1', 'PX', ALIVE_TTL_MS).sismember(keys.nodes, this.nodeId).exec().catch(() => null);
+    if (replies?.[1]?.[1] !== 0) return;
+    // reaped while alive (this process stalled longer than ALIVE_TTL_MS): join again with everything
+    this.log.warn('cluster: the other nodes took this node for dead: registering again');
+    await this.register().catch(() => {});
   }
 
   private lost(): void {
@@ -290,6 +394,7 @@ export class RedisClusterBus implements ClusterBus {
         const gapMs = this.link.lastGapMs;
         const missed = this.undeliverable - this.undeliverableAtGap;
         this.log.warn(`cluster: Redis is back after ${gapMs} ms; ${missed} cross-node message(s) were not forwarded during the gap`);
+        this.reapNotBefore = this.now() + 2 * ALIVE_TTL_MS;
         await this.register();
         await this.reseedRetained();
       }
@@ -317,6 +422,16 @@ export class RedisClusterBus implements ClusterBus {
       if (node !== this.nodeId) this.inbound?.retained(message.topic, message);
     }
   }
+}
+
+/** A will as the message it becomes: Will Delay Interval dropped (the node is gone: no session to wait for). */
+function willMessage(clientId: string, will: Will, now: number): StoredMessage {
+  let properties = will.properties;
+  if (properties?.willDelayInterval !== undefined) {
+    const { willDelayInterval: _delay, ...rest } = properties;
+    properties = Object.keys(rest).length ? rest : undefined;
+  }
+  return { topic: will.topic, payload: will.payload, qos: will.qos, retain: will.retain, properties, receivedAt: now, expiresAt: undefined, origin: clientId };
 }
 
 function emptyRetained(topic: string, now: number): StoredMessage {

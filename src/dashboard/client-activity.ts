@@ -8,7 +8,10 @@ import type { Connection } from '../broker/connection.js';
 import { PacketWalker } from './packet-walker.js';
 
 const PINGREQ_BIT = 1 << PACKET_TYPE.pingreq;
-const PINGRESP_BIT = 1 << PACKET_TYPE.pingresp;
+const TYPE_SHIFT = 4;
+/** PINGRESP is its fixed header alone: type byte and Remaining Length 0. */
+const PINGRESP_BYTE = PACKET_TYPE.pingresp << TYPE_SHIFT;
+const PINGRESP_LENGTH = 2;
 /** How many ping ticks are kept per client (a minute at a 5 s keepalive). */
 const MAX_TICKS = 24;
 
@@ -39,7 +42,6 @@ class Tracker {
   lastPacketAt: number | undefined;
   readonly pings: PingTick[] = [];
   private readonly walkIn = new PacketWalker();
-  private readonly walkOut = new PacketWalker();
   private readonly onData: (chunk: Buffer) => void;
 
   constructor(
@@ -70,13 +72,14 @@ class Tracker {
     }
   }
 
+  /** The broker writes each packet as one buffer (Connection.writeBuffer), and a PINGRESP is always C0 00's answer D0 00. */
   private sent(chunk: Buffer): void {
     this.bytesOut += chunk.length;
-    this.packetsOut += this.walkOut.walk(chunk, PINGRESP_BIT, this.onPingresp);
+    this.packetsOut++;
+    if (chunk.length === PINGRESP_LENGTH && chunk[0] === PINGRESP_BYTE) this.tick('pingresp'); // spec 3.13: fixed header only
   }
 
   private readonly onPingreq = (): void => this.tick('pingreq');
-  private readonly onPingresp = (): void => this.tick('pingresp');
 
   private tick(type: PingTick['type']): void {
     this.pings.push({ at: this.now(), type });

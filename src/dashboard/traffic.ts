@@ -20,9 +20,15 @@ export interface TopicTraffic {
   last: Message;
   /** Messages per second, smoothed over the last few seconds. */
   rate: number;
-  /** Publisher client id -> messages. */
+  /** Publisher client id -> messages (up to the last settle(); see run). */
   readonly publishers: Map<string, number>;
   counted: number;
+  /**
+   * Messages in a row from one publisher not yet added to `publishers` and the flow deltas: a topic usually has
+   * one publisher, so the per-message path is a comparison and an increment instead of Map updates.
+   */
+  runPublisher: string | undefined;
+  run: number;
 }
 
 export interface FlowDelta {
@@ -40,6 +46,9 @@ export class TrafficObserver {
   private flow = new Map<string, Map<string, number>>();
   private stopTap: (() => void) | undefined;
   private lastTick = 0;
+  /** The previous message's topic and record: a stream of messages to one topic skips the Map lookup. */
+  private lastTopic: string | undefined;
+  private lastTraffic: TopicTraffic | undefined;
 
   constructor(private readonly broker: Broker) {}
 
@@ -61,30 +70,52 @@ export class TrafficObserver {
   stop(): void {
     this.stopTap?.();
     this.stopTap = undefined;
+    this.settle();
     this.flow.clear();
   }
 
   private observe(message: Message, client: ClientInfo | undefined): void {
     const topic = message.topic;
     const publisher = client?.clientId ?? message.origin ?? BROKER_PUBLISHER;
-    let t = this.topics.get(topic);
+    let t = topic === this.lastTopic ? this.lastTraffic : this.topics.get(topic);
     if (!t) {
       if (this.topics.size >= MAX_TOPICS) {
         this.untracked++;
         return;
       }
-      t = { count: 0, bytes: 0, lastAt: 0, last: message, rate: 0, publishers: new Map(), counted: 0 };
+      t = { count: 0, bytes: 0, lastAt: 0, last: message, rate: 0, publishers: new Map(), counted: 0, runPublisher: undefined, run: 0 };
       this.topics.set(topic, t);
     }
+    this.lastTopic = topic;
+    this.lastTraffic = t;
     t.count++;
     t.bytes += message.payload.length;
     t.lastAt = message.receivedAt;
     t.last = message;
-    t.publishers.set(publisher, (t.publishers.get(publisher) ?? 0) + 1);
-    if (!this.collectFlow) return;
-    let byPublisher = this.flow.get(topic);
-    if (!byPublisher) this.flow.set(topic, (byPublisher = new Map()));
-    byPublisher.set(publisher, (byPublisher.get(publisher) ?? 0) + 1);
+    if (t.runPublisher === publisher) {
+      t.run++;
+      return;
+    }
+    this.flushRun(topic, t);
+    t.runPublisher = publisher;
+    t.run = 1;
+  }
+
+  private flushRun(topic: string, t: TopicTraffic): void {
+    const publisher = t.runPublisher;
+    if (publisher === undefined || t.run === 0) return;
+    t.publishers.set(publisher, (t.publishers.get(publisher) ?? 0) + t.run);
+    if (this.collectFlow) {
+      let byPublisher = this.flow.get(topic);
+      if (!byPublisher) this.flow.set(topic, (byPublisher = new Map()));
+      byPublisher.set(publisher, (byPublisher.get(publisher) ?? 0) + t.run);
+    }
+    t.run = 0;
+  }
+
+  /** Adds the pending runs to `publishers` and the flow deltas; call before reading either. */
+  settle(): void {
+    for (const [topic, t] of this.topics) this.flushRun(topic, t);
   }
 
   /** Updates the per-topic rates; call about once a second. */
@@ -101,6 +132,7 @@ export class TrafficObserver {
 
   /** Messages per (topic, publisher) since the previous call: the animation input of the Flow view. */
   drainFlow(): FlowDelta[] {
+    this.settle();
     const out: FlowDelta[] = [];
     for (const [topic, byPublisher] of this.flow) {
       for (const [publisher, count] of byPublisher) out.push({ topic, publisher, count });

@@ -145,6 +145,7 @@ export interface TopicView {
 
 /** Every topic seen since the dashboard opened plus every retained topic, busiest first (bounded). */
 export function topicsView(broker: Broker, traffic: TrafficObserver): { serverTime: number; topics: TopicView[]; untracked: number } {
+  traffic.settle();
   const names = new Set<string>(traffic.topics.keys());
   for (const r of broker.retained.match('#')) names.add(r.topic);
   for (const r of broker.retained.match('$SYS/#')) names.add(r.topic);
@@ -196,6 +197,7 @@ export interface FlowGraphView {
  * its own so every subscriber shows. $SYS topics are left out: they would tie every monitoring client to the broker.
  */
 export function flowGraphView(broker: Broker, traffic: TrafficObserver): FlowGraphView {
+  traffic.settle();
   const connected = new Set(broker.clients().map((c) => c.clientId));
   const topics = [...traffic.topics]
     .filter(([topic]) => !topic.startsWith('$'))

@@ -14,14 +14,14 @@ export class BatchInsert {
     private readonly columns: readonly string[],
   ) {}
 
-  /** Inserts `rows` (each one value per column, in column order). */
-  run(rows: readonly (readonly unknown[])[]): void {
+  /** Inserts rows given as one flat list of values (one per column, row after row): no array per row. */
+  run(values: readonly unknown[]): void {
+    const width = this.columns.length;
+    const rows = values.length / width;
     let at = 0;
     for (const size of SIZES) {
-      while (rows.length - at >= size) {
-        const params: unknown[] = [];
-        for (let i = at; i < at + size; i++) params.push(...rows[i]!);
-        this.statement(size).run(params);
+      while (rows - at >= size) {
+        this.statement(size).run(at === 0 && size === rows ? values : values.slice(at * width, (at + size) * width));
         at += size;
       }
     }

@@ -76,6 +76,41 @@ export const MIGRATIONS: readonly string[] = [
     origin TEXT
   ) WITHOUT ROWID;
   `,
+  // 2: queue and inflight become one deliveries table. A delivery's row is written once when it is queued (or
+  // sent), and deleted once when acknowledged: moving from the queue into the inflight window writes nothing
+  // for QoS 1 and one UPDATE for QoS 2 (docs/persistence.md). packet_id NULL: the row is in the queue, or is a
+  // QoS 1 delivery sent from the queue (after a crash it is sent again from the queue, as at-least-once allows).
+  // Inflight rows take seqs below every queued row of their session, so the send order is kept.
+  `
+  CREATE TABLE deliveries (
+    client_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,           -- queue order (and send order of the inflight rows)
+    packet_id INTEGER,              -- NULL: queued (see above)
+    state INTEGER NOT NULL,         -- 0 queued, 1 PUBLISH sent, 2 PUBREL sent
+    qos INTEGER NOT NULL,
+    retain INTEGER NOT NULL,
+    subscription_ids TEXT,
+    topic TEXT NOT NULL,            -- the application message, kept with each delivery
+    payload BLOB NOT NULL,
+    msg_qos INTEGER NOT NULL,
+    msg_retain INTEGER NOT NULL,
+    properties BLOB,
+    received_at INTEGER NOT NULL,
+    expires_at INTEGER,             -- wall clock ms: downtime counts toward Message Expiry
+    origin TEXT,
+    PRIMARY KEY (client_id, seq)
+  ) WITHOUT ROWID;
+  INSERT INTO deliveries
+    SELECT client_id,
+      send_order - (SELECT coalesce(max(send_order), 0) FROM inflight) + (SELECT coalesce(min(seq), 0) FROM queue) - 1,
+      packet_id, state, qos, retain, subscription_ids, topic, payload, msg_qos, msg_retain, properties, received_at, expires_at, origin
+    FROM inflight;
+  INSERT INTO deliveries
+    SELECT client_id, seq, NULL, 0, qos, retain, subscription_ids, topic, payload, msg_qos, msg_retain, properties, received_at, expires_at, origin
+    FROM queue;
+  DROP TABLE queue;
+  DROP TABLE inflight;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

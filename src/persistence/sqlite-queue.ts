@@ -1,7 +1,9 @@
-// A session queue whose rows live in SQLite; only a connected session's queue is also kept in memory. Pushes and shifts are
-// collected over the turn and written in a few batched statements just before the commit; a message pushed
-// and shifted within one turn is never written at all. An offline session's queue keeps nothing in memory
-// (evict), so a million queued messages cost disk, not RAM. Order is the row's seq, assigned at push.
+// A session queue whose rows live in SQLite (the deliveries table); only a connected session's queue is also kept
+// in memory. Pushes and shifts are collected over the turn and written in a few batched statements just before
+// the commit. A row shifted from the head is not deleted by the queue: the store decides at the end of the turn
+// whether it went into the inflight window (the row stays, and becomes the inflight row) or away (deleted), so
+// a message costs one INSERT and one DELETE from queued to acknowledged. An offline session's queue keeps
+// nothing in memory (evict), so a million queued messages cost disk, not RAM. Order is the row's seq.
 import type { SessionQueue } from '../broker/ports.js';
 
 /** What the queue needs from its store: row I/O and the seq of each delivery it wrote. */
@@ -9,9 +11,20 @@ export interface QueueRows<D> {
   nextSeq(): number;
   /** The queue has writes waiting: call its write() before this turn's commit. */
   touch(queue: SqliteQueue<D & object>): void;
-  /** Deletes the rows `deletes`, then inserts `inserts`. */
-  write(clientId: string, deletes: readonly number[], inserts: ReadonlyMap<D, number>): void;
-  deleteAll(clientId: string): void;
+  /**
+   * Writes the queue's changes of the turn: deletes the rows `deletes`, inserts `inserts` (still queued), and
+   * settles the rows shifted from the head (`shifted`: on disk; `shiftedPending`: pushed this turn, not written
+   * yet): kept as inflight rows when they went into the session's inflight window, else deleted / dropped.
+   */
+  write(
+    queue: SqliteQueue<D & object>,
+    deletes: number[],
+    inserts: ReadonlyMap<D, number>,
+    shifted: ReadonlyMap<D, number>,
+    shiftedPending: ReadonlyMap<D, number>,
+  ): void;
+  /** Deletes the client's queued rows with seq > after. */
+  deleteQueuedAfter(clientId: string, after: number): void;
   /** Up to `limit` rows with seq > after, in order, as live deliveries. */
   load(clientId: string, after: number, limit: number): { seq: number; item: D }[];
   /** The smallest seq on disk for the client, if any. */
@@ -34,6 +47,9 @@ export class SqliteQueue<D extends object> implements SessionQueue<D> {
   /** Rows to insert at the end of the turn (item -> seq), and seqs of rows to delete. */
   private inserts = new Map<D, number>();
   private deletes: number[] = [];
+  /** Items shifted from the head this turn (item -> seq), whose row is on disk / only in `inserts` until then. */
+  private shifted = new Map<D, number>();
+  private shiftedPending = new Map<D, number>();
   /** Whether the owning session has a connection (set by the store once the session object exists). */
   online: () => boolean = () => false;
   /** Whether the owning session outlives its connection; a session that does not is never written. */
@@ -77,7 +93,12 @@ export class SqliteQueue<D extends object> implements SessionQueue<D> {
 
   unshift(item: D): void {
     if (this.dead) return;
-    if (this.durable()) {
+    const back = this.shifted.get(item) ?? this.shiftedPending.get(item);
+    if (back !== undefined) {
+      // taken from the head this turn and given back (not sent): its row was never touched
+      if (this.shiftedPending.delete(item)) this.insert(item, back);
+      else this.shifted.delete(item);
+    } else if (this.durable()) {
       let seq = this.rows.seqOf.get(item);
       if (seq === undefined) {
         const first = this.resident > 0 ? this.rows.seqOf.get(this.items[this.head]!) : this.firstOnDisk();
@@ -106,7 +127,7 @@ export class SqliteQueue<D extends object> implements SessionQueue<D> {
       this.items = [];
       this.head = 0;
     }
-    this.remove(item);
+    this.take(item);
     return item;
   }
 
@@ -129,9 +150,13 @@ export class SqliteQueue<D extends object> implements SessionQueue<D> {
   }
 
   clear(): void {
-    this.inserts.clear();
-    this.deletes = [];
-    if (!this.dead) this.rows.deleteAll(this.clientId);
+    if (!this.dead) {
+      this.write();
+      for (let i = this.head; i < this.items.length; i++) this.remove(this.items[i]!);
+      this.write();
+      // rows in flight sit at or below the cursor and are not the queue's to delete
+      if (this.onDisk > 0) this.rows.deleteQueuedAfter(this.clientId, this.cursor);
+    }
     this.items = [];
     this.head = 0;
     this.onDisk = 0;
@@ -174,18 +199,37 @@ export class SqliteQueue<D extends object> implements SessionQueue<D> {
     this.onDisk = 0;
     this.inserts.clear();
     this.deletes = [];
+    this.shifted.clear();
+    this.shiftedPending.clear();
   }
 
   /** Writes the turn's pending inserts and deletes (the store calls this before its commit). */
   write(): void {
-    if (this.dead || (this.deletes.length === 0 && this.inserts.size === 0)) return;
-    this.rows.write(this.clientId, this.deletes, this.inserts);
+    if (this.dead || (this.deletes.length === 0 && this.inserts.size === 0 && this.shifted.size === 0 && this.shiftedPending.size === 0)) return;
+    this.rows.write(this, this.deletes, this.inserts, this.shifted, this.shiftedPending);
     this.deletes = [];
-    this.inserts = new Map();
+    if (this.inserts.size) this.inserts = new Map();
+    if (this.shifted.size) this.shifted = new Map();
+    if (this.shiftedPending.size) this.shiftedPending = new Map();
   }
 
   private insert(item: D, seq: number): void {
     this.inserts.set(item, seq);
+    this.rows.touch(this);
+  }
+
+  /** Taken from the head: the store settles its row at the end of the turn (inflight row, or deleted). */
+  private take(item: D): void {
+    if (this.dead) return;
+    const pending = this.inserts.get(item);
+    if (pending !== undefined) {
+      this.inserts.delete(item);
+      this.shiftedPending.set(item, pending);
+    } else {
+      const seq = this.rows.seqOf.get(item);
+      if (seq === undefined) return;
+      this.shifted.set(item, seq);
+    }
     this.rows.touch(this);
   }
 

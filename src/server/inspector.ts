@@ -9,6 +9,8 @@ import { KeyLog, type TransportLink } from '../transport/index.js';
 import type { RunningBroker } from './create-broker.js';
 import { TlsHandshakeRecorder } from './tls-handshake-recorder.js';
 
+const CLOSE_WAIT_MS = 1000;
+
 export interface Inspector {
   readonly hub: TraceHub;
   readonly capture: LiveCapture | undefined;
@@ -56,6 +58,7 @@ export function createInspector(config: Config, broker: Broker, logger: PinoLogg
     logger.info(`capture: writing ${config.capture}${config.captureMaxMb ? ` (new file every ${config.captureMaxMb} MB)` : ''}`);
   }
   const userKeylogs: KeyLog[] = [];
+  const keylogs: KeyLog[] = [];
   return {
     hub,
     capture,
@@ -68,13 +71,15 @@ export function createInspector(config: Config, broker: Broker, logger: PinoLogg
       recorder?.install();
       const user = typeof userKeylog === 'string' ? new KeyLog(userKeylog, logger) : userKeylog;
       if (user) userKeylogs.push(user);
-      return { tapWire: true, keylog: new CaptureKeyLog(user, capture) };
+      const tee = new CaptureKeyLog(user, capture);
+      keylogs.push(tee);
+      return { tapWire: true, keylog: tee };
     },
     close() {
       stopPrinting?.();
       capture?.end();
       recorder?.uninstall();
-      for (const k of userKeylogs) void k.close();
+      for (const k of [...keylogs, ...userKeylogs]) void k.close();
     },
   };
 }
@@ -82,5 +87,8 @@ export function createInspector(config: Config, broker: Broker, logger: PinoLogg
 /** The running broker with the capture file closed (its connections FIN'd) after everything else. */
 export function withInspector<R extends RunningBroker>(running: R, inspector: Inspector): R {
   let closing: Promise<void> | undefined;
-  return { ...running, close: () => (closing ??= running.close().finally(() => inspector.close())) };
+  // Sockets report 'close' a tick after the listeners let go: wait (bounded) so --trace prints their summaries
+  // and the capture writes their FINs.
+  const finish = (): Promise<void> => inspector.hub.whenIdle(CLOSE_WAIT_MS).then(() => inspector.close());
+  return { ...running, close: () => (closing ??= running.close().then(finish, (err: unknown) => finish().then(() => Promise.reject(err)))) };
 }

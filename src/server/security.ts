@@ -25,7 +25,7 @@ export class SecurityStartError extends Error {
 export interface Security {
   /** authenticate, authorizePublish, authorizeSubscribe, authorizeRead for the broker. */
   readonly hooks: BrokerHooks;
-  /** Ties a listening listener (by name) to the file listener it was built from; flag listeners need none. */
+  /** Ties a listening listener (by name) to the entry it was built from (per-listener settings, certificate user names). */
   bindListener(name: string, listener: ListenerConfig): void;
   /** Exact certificate identity on TLS links of listeners that take the user name from the certificate. */
   prepareLink(link: Link): Link;

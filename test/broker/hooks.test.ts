@@ -69,3 +69,30 @@ test('connected / disconnected / published / subscribed hooks fire with the clie
   await until(() => events.length === 4, 'four events');
   assert.deepEqual(events, ['connected hooked', 'subscribed hooked h 1', 'published h hooked', 'disconnected hooked client-disconnect']);
 });
+
+test('a throwing hook is logged, not fatal: other subscribers still get the message; class-method hooks keep this', async (t) => {
+  class Policy implements BrokerHooks {
+    private readonly denied = 'blocked';
+    authorizePublish(_c: unknown, topic: string): boolean {
+      return topic !== this.denied;
+    }
+    authorizeRead(client: { clientId: string }): boolean {
+      if (client.clientId === 'boom') throw new Error('hook bug');
+      return true;
+    }
+    published(): void {
+      throw new Error('observer bug');
+    }
+  }
+  const b = await startBroker(t, { hooks: new Policy() });
+  const boom = await mqttClient(t, b, { clientId: 'boom' });
+  await boom.subscribeAsync('x', { qos: 1 });
+  const fine = await mqttClient(t, b, { clientId: 'fine' });
+  await fine.subscribeAsync('x', { qos: 1 });
+  const got = nextMessages(fine, 1);
+  const pub = await mqttClient(t, b, { protocolVersion: 5 });
+  const refused = await pub.publishAsync('blocked', 'no', { qos: 1 }).then(() => 'acked', (err: { code?: number }) => err.code);
+  assert.equal(refused, 0x87);
+  await pub.publishAsync('x', 'yes', { qos: 1 });
+  assert.equal((await got)[0]!.payload, 'yes');
+});

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ClientClaims } from '../../src/cluster/client-claims.js';
 
-test('[MQTT-3.1.4-3] a remote claim with a higher epoch closes the local connection; a lower one does not', () => {
+test('v5 [MQTT-3.1.4-3] a remote claim with a higher epoch closes the local connection; a lower one does not', () => {
   const claims = new ClientClaims();
   claims.resolve('x', claims.begin('x'), 5);
   assert.equal(claims.remote('x', 3), false);
@@ -11,7 +11,7 @@ test('[MQTT-3.1.4-3] a remote claim with a higher epoch closes the local connect
   assert.equal(claims.size, 0);
 });
 
-test('[MQTT-3.1.4-3] a remote claim heard before the local epoch is known is decided when it arrives', () => {
+test('v5 [MQTT-3.1.4-3] a remote claim heard before the local epoch is known is decided when it arrives', () => {
   const claims = new ClientClaims();
   const early = claims.begin('x');
   assert.equal(claims.remote('x', 9), false); // not yet: ours may be newer

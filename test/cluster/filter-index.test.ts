@@ -5,7 +5,7 @@ import { RemoteFilterIndex } from '../../src/cluster/filter-index.js';
 
 const nodesFor = (index: RemoteFilterIndex, topic: string): string[] => [...index.match(topic, new Set())].sort();
 
-test('[MQTT-4.7.1-2] [MQTT-4.7.1-3] + and # match as the spec says, and each node is named once', () => {
+test('v3.1.1 [MQTT-4.7.1-2] [MQTT-4.7.1-3] + and # match as the spec says, and each node is named once', () => {
   const index = new RemoteFilterIndex();
   index.add('a', 'sport/tennis/#');
   index.add('a', 'sport/+/player1');
@@ -18,7 +18,7 @@ test('[MQTT-4.7.1-2] [MQTT-4.7.1-3] + and # match as the spec says, and each nod
   assert.deepEqual(nodesFor(index, 'other'), ['c', 'd']);
 });
 
-test('[MQTT-4.7.2-1] filters starting with a wildcard do not match topics starting with $', () => {
+test('v5 [MQTT-4.7.2-1] filters starting with a wildcard do not match topics starting with $', () => {
   const index = new RemoteFilterIndex();
   index.add('a', '#');
   index.add('b', '+/x');

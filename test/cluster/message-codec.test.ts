@@ -15,14 +15,14 @@ const message: StoredMessage = {
   origin: 'client-1',
 };
 
-test('v5 [MQTT-3.3.2-6] [MQTT-3.3.2-18] a message round-trips with payload, QoS, retain, origin and properties (Correlation Data stays binary)', () => {
+test('v5 [MQTT-3.3.2-18] a message round-trips with payload, QoS, retain, origin and properties (Correlation Data stays binary)', () => {
   const { node, message: back } = decodeClusterMessage(encodeClusterMessage(message, 'n1', 1000), 1000);
   assert.equal(node, 'n1');
   assert.deepEqual(back, message);
   assert.ok(Buffer.isBuffer(back.properties?.correlationData));
 });
 
-test('v5 [MQTT-3.3.2-5] Message Expiry counts the time left on the sender, not the receiver clock', () => {
+test('v5 [MQTT-3.3.2-6] Message Expiry counts the time left on the sender, not the receiver clock', () => {
   const bytes = encodeClusterMessage(message, 'n1', 41_000); // 20 s left when sent
   const { message: back } = decodeClusterMessage(bytes, 500_000); // the receiver's clock is far off
   assert.equal(back.expiresAt, 520_000);

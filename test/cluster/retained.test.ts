@@ -42,14 +42,14 @@ describe('retained messages across nodes', () => {
     [n1, n2, n3] = await Promise.all(['r1', 'r2', 'r3'].map((id) => startNode(cleanup, redis, id)));
   }, BOUND);
 
-  test('[MQTT-3.3.1-5] a message retained on n1 is sent with RETAIN set to a new subscriber on n2 [MQTT-3.3.1-8]', BOUND, async (t) => {
+  test('v5 [MQTT-3.3.1-5] [MQTT-3.3.1-9] a message retained on n1 is sent with RETAIN set to a new subscriber on n2', BOUND, async (t) => {
     const topic = `ret/${uid()}/a`;
     const pub = await client(t, n1, 5);
     await pub.publishAsync(topic, 'kept', { qos: 1, retain: true });
     assert.deepEqual(await retainedOn(t, n2, topic), { payload: 'kept', retain: true });
   });
 
-  test('[MQTT-3.3.1-6] [MQTT-3.3.1-7] an empty retained message published on n3 clears the topic on n1 too', BOUND, async (t) => {
+  test('v3.1.1 [MQTT-3.3.1-10] [MQTT-3.3.1-11] an empty retained message published on n3 clears the topic on n1 too', BOUND, async (t) => {
     const topic = `ret/${uid()}/b`;
     const pub1 = await client(t, n1, 4);
     await pub1.publishAsync(topic, 'old', { qos: 1, retain: true });
@@ -59,7 +59,7 @@ describe('retained messages across nodes', () => {
     await clearedOn(t, n1, topic);
   });
 
-  test('[MQTT-3.3.1-5] a node that joins later has the retained messages stored before it started', BOUND, async (t) => {
+  test('v5 [MQTT-3.3.1-5] a node that joins later has the retained messages stored before it started', BOUND, async (t) => {
     const topic = `ret/${uid()}/c`;
     const pub = await client(t, n2, 5);
     await pub.publishAsync(topic, 'before', { qos: 1, retain: true });

@@ -58,6 +58,8 @@ export interface Node {
   readonly port: number;
   /** Everything the node printed so far (stdout and stderr). */
   output(): string;
+  /** SIGKILL: the node dies without a word to anyone (resolves once the process is gone). */
+  kill(): Promise<void>;
 }
 
 /** Starts `glassmq broker --cluster` as node `id`; stopped (SIGTERM, then SIGKILL) when the test ends. */
@@ -73,7 +75,13 @@ export async function startNode(t: Teardown, redis: RedisServer, id: string, ext
     waitForPort(port, '127.0.0.1', STARTUP_MS),
     new Promise((_, reject) => child.once('exit', (code) => reject(new Error(`node ${id} exited with ${code}: ${out}`)))),
   ]);
-  return { id, port, output: () => out };
+  const kill = (): Promise<void> =>
+    new Promise((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill('SIGKILL');
+    });
+  return { id, port, output: () => out, kill };
 }
 
 let seq = 0;
@@ -163,6 +171,15 @@ export async function waitForSys(t: Teardown, node: Node, name: string, pred: (v
     if (pred(v)) return v;
     if (Date.now() > deadline) throw new Error(`$SYS/broker/${name} on ${node.id} stayed ${v}`);
     await sleep(500);
+  }
+}
+
+/** Polls `pred` until it holds (bounded): for conditions over several clients. */
+export async function eventually(pred: () => boolean, what: string, ms = DELIVERY_MS): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
   }
 }
 

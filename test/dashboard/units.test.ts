@@ -9,6 +9,10 @@ import { PacketWalker } from '../../src/dashboard/packet-walker.js';
 import { viewPayload, PAYLOAD_PREVIEW_BYTES } from '../../src/dashboard/payload-view.js';
 import { parseTraceQuery, parseTraceRate, streamTrace, type TraceFeed, DEFAULT_TRACE_RATE } from '../../src/dashboard/trace-stream.js';
 import { SseStream } from '../../src/dashboard/sse.js';
+import { TrafficObserver } from '../../src/dashboard/traffic.js';
+import { Broker } from '../../src/broker/broker.js';
+import { createMessage } from '../../src/broker/message.js';
+import type { ClientInfo } from '../../src/broker/hooks.js';
 
 describe('PacketWalker', () => {
   const ping = encodePacket({ type: 'pingreq' }, 4);
@@ -96,5 +100,28 @@ describe('/api/trace query and rate limit', () => {
     const until = Date.now() + 5000;
     while (!unsubscribed && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
     assert.equal(unsubscribed, true, 'a closed browser unsubscribes from the hub');
+  });
+});
+
+describe('TrafficObserver', () => {
+  test('counts per topic and per publisher stay exact when publishers interleave (runs are settled on read)', (t) => {
+    const broker = new Broker({ sysInterval: 0 });
+    t.after(() => broker.close());
+    const traffic = new TrafficObserver(broker);
+    traffic.collectFlow = true;
+    traffic.start();
+    const client = (clientId: string) => ({ clientId }) as ClientInfo;
+    const send = (topic: string, who: string) => broker.publish(createMessage(topic, Buffer.from('x'), 0, false, undefined, 0, who), client(who));
+    for (const who of ['a', 'a', 'b', 'a', 'b', 'b', 'b']) send('t/1', who);
+    send('t/2', 'a');
+    traffic.settle();
+    assert.equal(traffic.topics.get('t/1')!.count, 7);
+    assert.deepEqual([...traffic.topics.get('t/1')!.publishers].sort(), [['a', 3], ['b', 4]]);
+    const deltas = traffic.drainFlow().map((d) => `${d.topic} ${d.publisher} ${d.count}`).sort();
+    assert.deepEqual(deltas, ['t/1 a 3', 't/1 b 4', 't/2 a 1']);
+    assert.deepEqual(traffic.drainFlow(), []);
+    traffic.stop();
+    send('t/1', 'a');
+    assert.equal(traffic.topics.get('t/1')!.count, 7, 'nothing is counted once stopped');
   });
 });

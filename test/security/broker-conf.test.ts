@@ -105,13 +105,14 @@ test('[MQTT-3.1.2-5] messages stored for an offline session are checked against 
   assert.deepEqual(got.sort(), ['a/queued', 'r/queued']);
 });
 
-test('failed logins are throttled per address: after 5 failures even the right password is refused (5 / 0x87), and no password reaches the log', async (t) => {
-  const { port, broker } = await start(t);
+test('failed logins are throttled per address: after 5 failures even the right password is refused (5 / 0x87), and no password reaches the log, not even with log_type all', async (t) => {
+  const { port, broker } = await start(t, ['log_type all']);
   for (let i = 0; i < 5; i++) assert.equal(await connackCode(port, { username: 'alice', password: `wrong-${i}-guess` }), 4);
   assert.equal(await connackCode(port, { username: 'alice', password: PASSWORDS.alice }), 5);
   assert.equal(await connackCode(port, { username: 'alice', password: PASSWORDS.alice, protocolVersion: 5 }), 0x87);
   await broker.waitFor(/connection refused: not authorised/);
   const log = broker.output();
   assert.match(log, /connection refused: bad user name or password.*username=alice/);
+  assert.match(log, /CONNECT MQTT .*user="alice" password=\*+/, 'log_type all logs every packet, the password masked');
   assert.doesNotMatch(log, /wrong-\d-guess|alice-secret-pw|admin-secret-pw/);
 });

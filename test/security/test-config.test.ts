@@ -17,7 +17,7 @@ test('--test-config prints the effective configuration, flags overriding the fil
     'max_keepalive 120', 'max_inflight_messages 0', 'persistence false', `password_file ${pw}`, `acl_file ${acl}`,
     'autosave_interval 60', 'listener 18830 127.0.0.1', 'listener 18831', 'protocol websockets', 'max_connections 10',
   ]);
-  const r = await runGlassmq(['broker', '-c', conf, '--test-config', '--max-keepalive', '30', '--allow-anonymous', 'true'], { timeoutMs: 20_000 });
+  const r = await runGlassmq(['broker', '-c', conf, '--test-config', '--max-keepalive', '30', '--allow-anonymous', 'true'], { timeoutMs: 60_000 });
   assert.equal(r.code, 0, r.stderr);
   const out = r.stdout;
   assert.match(out, /^max_keepalive 30$/m, 'the flag wins over the file');
@@ -44,7 +44,7 @@ test('--test-config still checks the password and ACL files (FILE:LINE, exit 1)'
   const dir = tempDir(t);
   const acl = writeLines(dir, 'acl', ['topic read a/#', 'user']);
   const conf = writeLines(dir, 'm.conf', ['listener 18830 127.0.0.1', `acl_file ${acl}`]);
-  const r = await runGlassmq(['broker', '-c', conf, '--test-config'], { timeoutMs: 20_000 });
+  const r = await runGlassmq(['broker', '-c', conf, '--test-config'], { timeoutMs: 60_000 });
   assert.equal(r.code, 1);
   assert.match(r.stderr.trim(), new RegExp(`^${acl}:2: `));
 });

@@ -197,8 +197,14 @@ export class LinkTracer {
   private bytes(dir: TapDirection, bytes: Buffer, time: number): void {
     this.current = { dir, time };
     const i = dir === 'in' ? 0 : 1;
-    if (this.ws) this.ws[i]!.push(bytes);
-    else this.cutters[i]!.push(bytes);
+    try {
+      if (this.ws) this.ws[i]!.push(bytes);
+      else this.cutters[i]!.push(bytes);
+    } catch (err) {
+      // This runs inside the socket's own push/write: whatever goes wrong here must not reach the broker.
+      this.stop();
+      this.event('error', time, dir, { error: { layer: 'mqtt', code: 'TRACE_FAILED', message: `tracing of this connection stopped: ${err instanceof Error ? err.message : String(err)}` } });
+    }
   }
 
   private makeWs(dir: TapDirection): WsTracker {

@@ -42,7 +42,7 @@ export class LiveCapture implements WireWatcher {
 
   /** NSS key-log line(s) from a TLS listener; written before the packets of the session they belong to. */
   keylog(line: Buffer | string): void {
-    if (!this.ended) this.file.keylog(typeof line === 'string' ? line : line.toString('latin1'));
+    this.guard(() => this.file.keylog(typeof line === 'string' ? line : line.toString('latin1')));
   }
 
   open(id: number, info: TraceLinkInfo, time: number, _fromStart: boolean, layer: 'wire' | 'plain'): void {
@@ -64,7 +64,24 @@ export class LiveCapture implements WireWatcher {
       this.pending.delete(id);
       if (!this.start(id, p.info, Math.min(p.time, time))) return;
     }
-    if (this.followed.has(id)) this.file.data(id, dir === 'in', bytes, time);
+    if (this.followed.has(id)) this.guard(() => this.file.data(id, dir === 'in', bytes, time));
+  }
+
+  /** A write that fails (disk full, file removed) ends the capture with one warning; the broker carries on. */
+  private guard(write: () => void): void {
+    if (this.ended) return;
+    try {
+      write();
+    } catch (err) {
+      this.opts.warn?.(`capture: ${this.path}: ${err instanceof Error ? err.message : String(err)}; capture stopped`);
+      this.ended = true;
+      this.stopWatching?.();
+      try {
+        this.file.end();
+      } catch {
+        // already unusable
+      }
+    }
   }
 
   close(id: number, time: number): void {
@@ -74,7 +91,7 @@ export class LiveCapture implements WireWatcher {
       if (!this.start(id, p.info, p.time)) return;
     }
     if (!this.followed.delete(id)) return;
-    this.file.close(id, time);
+    this.guard(() => this.file.close(id, time));
   }
 
   private start(id: number, info: TraceLinkInfo, time: number): boolean {

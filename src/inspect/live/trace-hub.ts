@@ -36,9 +36,11 @@ interface Watcher {
 
 export class TraceHub {
   private readonly links = new Map<number, Entry>();
-  private readonly closed: LinkTracer[] = [];
+  /** Summaries of recently closed connections (snapshots: the links themselves are let go). */
+  private readonly closed: FlowSummaryView[] = [];
   private readonly watchers = new Set<Watcher>();
   private readonly wireWatchers = new Set<WireWatcher>();
+  private readonly idleWaiters = new Set<() => void>();
   private nextId = 1;
   private seq = 0;
   private readonly ctx = { nextSeq: () => ++this.seq, emit: (ev: HubEvent) => this.dispatch(ev) };
@@ -104,10 +106,25 @@ export class TraceHub {
     };
   }
 
+  /** Resolves once every registered link has closed (their close events and summaries are out), or after `timeoutMs`. */
+  whenIdle(timeoutMs: number): Promise<void> {
+    if (this.links.size === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.idleWaiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      timer.unref?.();
+      this.idleWaiters.add(done);
+    });
+  }
+
   /** Flow summaries of the connections traced so far: open ones, then recently closed ones. */
   summaries(): FlowSummaryView[] {
     const open = [...this.links.values()].map((e) => e.tracer).filter((t) => t.summary.packets > 0);
-    return [...open, ...this.closed].map((t) => t.summaryView());
+    return [...open.map((t) => t.summaryView()), ...this.closed];
   }
 
   private learn(tracer: LinkTracer, known: { clientId?: string; protocolVersion?: ProtocolVersion }): void {
@@ -122,7 +139,13 @@ export class TraceHub {
     w.open(id, e.link.info, Date.now(), fromStart, e.link.tap?.wire ? 'wire' : 'plain');
     if (e.stopWire) return;
     e.stopWire = source.on((dir, bytes, time) => {
-      for (const x of this.wireWatchers) x.data(id, dir, bytes, time);
+      for (const x of this.wireWatchers) {
+        try {
+          x.data(id, dir, bytes, time);
+        } catch {
+          // Inside the socket's push/write: a failing watcher (a full disk) must not reach the broker.
+        }
+      }
     });
   }
 
@@ -135,9 +158,10 @@ export class TraceHub {
     for (const w of this.wireWatchers) w.close(id, now);
     e.tracer.closed(now);
     if (e.tracer.summary.packets > 0) {
-      this.closed.push(e.tracer);
+      this.closed.push(e.tracer.summaryView());
       if (this.closed.length > (this.opts.closedKept ?? DEFAULT_CLOSED_KEPT)) this.closed.shift();
     }
+    if (this.links.size === 0) for (const w of [...this.idleWaiters]) w();
   }
 
   private dispatch(ev: HubEvent): void {

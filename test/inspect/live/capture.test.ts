@@ -28,13 +28,15 @@ before(async () => {
   await tcp.subscribeAsync('cap/#', { qos: 1 });
   const tls = await connectClient(broker.options('tls', { clientId: 'tls-pub', protocolVersion: 5, properties: { sessionExpiryInterval: 0 } }));
   const ws = await connectClient(broker.options('ws', { clientId: 'ws-pub', protocolVersion: 4 }));
+  const wss = await connectClient(broker.options('wss', { clientId: 'wss-pub', protocolVersion: 5 }));
   let got = 0;
   tcp.on('message', () => got++);
   await tls.publishAsync('cap/tls', 'over tls', { qos: 1, properties: { contentType: 'text/plain' } });
   await ws.publishAsync('cap/ws', 'over ws', { qos: 0 });
-  await waitFor(() => got === 2, 'both messages at the subscriber');
-  for (const c of [tls, ws, tcp]) await endClient(c);
-  await waitFor(() => events.filter((e) => e.kind === 'close').length === 3, 'three closed connections');
+  await wss.publishAsync('cap/wss', 'over wss', { qos: 1 });
+  await waitFor(() => got === 3, 'the three messages at the subscriber');
+  for (const c of [tls, ws, wss, tcp]) await endClient(c);
+  await waitFor(() => events.filter((e) => e.kind === 'close').length === 4, 'four closed connections');
   await broker.close();
 });
 
@@ -93,7 +95,7 @@ test('capture: real addresses and ports, consistent sequence numbers (no tshark 
   assert.equal(r.stdout.trim(), '', 'no retransmission / lost segment / out-of-order flags');
   const ends = await run('tshark', ['-r', file, '-T', 'fields', '-e', 'ip.src', '-e', 'tcp.dstport', '-Y', 'tcp.flags.syn==1 && tcp.flags.ack==0']);
   const syns = ends.stdout.trim().split('\n').map((l) => l.split('\t'));
-  assert.deepEqual(syns.map(([, p]) => Number(p)).sort(), [broker.ports.tcp, broker.ports.ws, broker.ports.tls].sort());
+  assert.deepEqual(syns.map(([, p]) => Number(p)).sort(), [broker.ports.tcp, broker.ports.ws, broker.ports.tls, broker.ports.wss].sort());
   assert.ok(syns.every(([ip]) => ip === '127.0.0.1'));
 });
 
@@ -117,4 +119,16 @@ test('capture: --capture-max-mb rotates to FILE-1.pcapng, each file readable on 
     await b.close();
     rmSync(rotDir, { recursive: true, force: true });
   }
+});
+
+test('capture: the wss connection is real ciphertext whose secrets block lets a reader get the upgrade, frames and MQTT back', async () => {
+  const { ports } = broker;
+  const r = await run('tshark', ['-r', file, '-d', `tcp.port==${ports.wss},tls`, '-d', `tls.port==${ports.wss},http`, '-Y', `tcp.port==${ports.wss} && (http.request || websocket)`, '-T', 'fields', '-e', 'http.request.uri', '-e', 'websocket.opcode']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /\/mqtt/, 'the decrypted HTTP upgrade request');
+  assert.match(r.stdout, /(^|\s|,)2(,|\s|$)/m, 'decrypted binary WebSocket frames');
+  const d = dissectBuffer(readFileSync(file));
+  const wssPackets = d.json.filter((j) => j.transport === 'wss').map((j) => j.type as string);
+  assert.deepEqual(wssPackets, tracedTypes(ports.wss));
+  assert.ok(d.json.some((j) => j.transport === 'wss' && j.topic === 'cap/wss'));
 });

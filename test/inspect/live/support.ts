@@ -1,4 +1,4 @@
-// A glassmq built by the composition root (startServer) with tcp, ws (with WebSocket pings) and tls listeners on
+// A glassmq built by the composition root (startServer) with tcp, ws (with WebSocket pings), tls and wss listeners on
 // free ports, plus MQTT.js options that reach each of them; events the trace hub produced are collected.
 import { readFileSync } from 'node:fs';
 import { pino } from 'pino';
@@ -10,13 +10,13 @@ import type { TestCerts } from '../../transport/certs.js';
 
 export interface TracedBroker {
   running: RunningServer;
-  ports: { tcp: number; ws: number; tls: number };
-  options(kind: 'tcp' | 'ws' | 'tls', extra?: IClientOptions): IClientOptions;
+  ports: { tcp: number; ws: number; tls: number; wss: number };
+  options(kind: 'tcp' | 'ws' | 'tls' | 'wss', extra?: IClientOptions): IClientOptions;
   close(): Promise<void>;
 }
 
 export async function startTracedBroker(certs: TestCerts, extra: Partial<Config> = {}): Promise<TracedBroker> {
-  const ports = { tcp: await freePort(), ws: await freePort(), tls: await freePort() };
+  const ports = { tcp: await freePort(), ws: await freePort(), tls: await freePort(), wss: await freePort() };
   const listener = (l: Partial<ListenerConfig> & Pick<ListenerConfig, 'protocol' | 'port'>): ListenerConfig =>
     ({ host: '127.0.0.1', maxConnections: -1, source: 'test', ...l });
   const config: Config = {
@@ -30,6 +30,7 @@ export async function startTracedBroker(certs: TestCerts, extra: Partial<Config>
     listeners: [
       listener({ protocol: 'websockets', port: ports.ws, ws: { pingSeconds: 1 } }),
       listener({ protocol: 'mqtt', port: ports.tls, tls: { certFile: certs.certFile, keyFile: certs.keyFile, requireCertificate: false } }),
+      listener({ protocol: 'websockets', port: ports.wss, tls: { certFile: certs.certFile, keyFile: certs.keyFile, requireCertificate: false } }),
     ],
     ...extra,
   };
@@ -42,6 +43,7 @@ export async function startTracedBroker(certs: TestCerts, extra: Partial<Config>
       const base: IClientOptions = { reconnectPeriod: 0, connectTimeout: 10_000, host: '127.0.0.1' };
       if (kind === 'tcp') return { ...base, protocol: 'mqtt', port: ports.tcp, ...more };
       if (kind === 'ws') return { ...base, protocol: 'ws', port: ports.ws, path: '/mqtt', ...more };
+      if (kind === 'wss') return { ...base, protocol: 'wss', port: ports.wss, path: '/mqtt', ca, servername: 'localhost', ...more };
       return { ...base, protocol: 'mqtts', port: ports.tls, ca, servername: 'localhost', ...more };
     },
     close: () => running.close(),

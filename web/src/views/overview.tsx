@@ -71,7 +71,7 @@ export function OverviewView({ overview: o, history }: { overview: Overview | un
         <Stat id="bytes-out" label="Bytes out/s" value={bytes(r?.bytesOut ?? 0)} sub={`${bytes(o.totals.bytesOut)} total`} />
         <Stat id="retained" label="Retained" value={count(o.retained)} sub={bytes(o.retainedBytes)} />
         <Stat id="subscriptions" label="Subscriptions" value={count(o.subscriptions)} sub={`${count(o.queued)} queued · ${count(o.totals.dropped)} dropped`} />
-        <Stat id="uptime" label="Uptime" value={duration(o.uptime)} sub={new Date(o.startedAt).toLocaleString()} />
+        <Stat id="uptime" label="Uptime" value={duration(o.uptime)} sub={`since ${new Date(o.startedAt).toLocaleTimeString()}`} />
       </section>
       <section class="card">
         <h2>Messages per second</h2>

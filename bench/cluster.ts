@@ -1,0 +1,94 @@
+// Cluster benchmark (issue 10): two glassmq nodes on one redis-server.
+//   local:   QoS 1 point-to-point, publisher and subscriber on the same node (--cluster on, no remote subscriber)
+//   cross:   QoS 1 point-to-point, publisher on node 1, subscriber on node 2 (through Redis)
+//   latency: one QoS 1 message at a time across nodes, publish -> delivery, median and p99
+// Run: node --import tsx bench/cluster.ts [messages]
+import { spawn, type ChildProcess } from 'node:child_process';
+import mqtt, { type MqttClient } from 'mqtt';
+import { CLI_ENTRY, freePort, waitForPort } from '../test/helpers/net.js';
+
+const MESSAGES = Number(process.argv[2] ?? 20_000);
+const WINDOW = 100;
+const LATENCY_SAMPLES = 500;
+const PAYLOAD = Buffer.alloc(64, 0x61);
+
+const children: ChildProcess[] = [];
+
+async function start(cmd: string, args: string[], port: number): Promise<void> {
+  const child = spawn(cmd, args, { stdio: 'ignore' });
+  children.push(child);
+  await waitForPort(port, '127.0.0.1', 60_000);
+}
+
+async function connect(port: number): Promise<MqttClient> {
+  return mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { protocolVersion: 5, reconnectPeriod: 0 });
+}
+
+/** Messages per second from `pub` to `sub` with WINDOW QoS 1 publishes in flight. */
+async function throughput(pub: MqttClient, sub: MqttClient, topic: string): Promise<number> {
+  await sub.subscribeAsync(topic, { qos: 1 });
+  await routeReady(pub, sub, topic);
+  let received = 0;
+  const done = new Promise<void>((resolve) => sub.on('message', (t) => t === topic && ++received === MESSAGES && resolve()));
+  const t0 = process.hrtime.bigint();
+  let sent = 0;
+  const next = (): Promise<void> | undefined => (sent < MESSAGES ? pub.publishAsync(topic, PAYLOAD, { qos: 1 }).then(() => void (sent++, next())) : undefined);
+  for (let i = 0; i < WINDOW; i++) void next();
+  await done;
+  return MESSAGES / (Number(process.hrtime.bigint() - t0) / 1e9);
+}
+
+async function routeReady(pub: MqttClient, sub: MqttClient, topic: string): Promise<void> {
+  let ok = false;
+  const probe = `${topic}-probe`;
+  await sub.subscribeAsync(probe, { qos: 0 });
+  sub.on('message', (t) => t === probe && (ok = true));
+  while (!ok) {
+    await pub.publishAsync(probe, 'p', { qos: 0 });
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function latency(pub: MqttClient, sub: MqttClient, topic: string): Promise<number[]> {
+  await sub.subscribeAsync(topic, { qos: 1 });
+  await routeReady(pub, sub, topic);
+  const samples: number[] = [];
+  for (let i = 0; i < LATENCY_SAMPLES; i++) {
+    const arrived = new Promise<void>((resolve) => sub.once('message', () => resolve()));
+    const t0 = process.hrtime.bigint();
+    await pub.publishAsync(topic, PAYLOAD, { qos: 1 });
+    await arrived;
+    samples.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  return samples.sort((a, b) => a - b);
+}
+
+async function main(): Promise<void> {
+  const redisPort = await freePort();
+  await start('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], redisPort);
+  const ports = [await freePort(), await freePort()];
+  await Promise.all(
+    ports.map((p, i) =>
+      start(process.execPath, ['--import', 'tsx', CLI_ENTRY, 'broker', '--port', String(p), '--memory', '--cluster', `redis://127.0.0.1:${redisPort}`, '--node-id', `bench${i}`], p),
+    ),
+  );
+  const [p1, s1, p2, s2] = await Promise.all([connect(ports[0]!), connect(ports[0]!), connect(ports[0]!), connect(ports[1]!)]);
+  const local = await throughput(p1!, s1!, 'bench/local');
+  const cross = await throughput(p2!, s2!, 'bench/cross');
+  const lat = await latency(p2!, s2!, 'bench/latency');
+  const at = (q: number): string => lat[Math.min(lat.length - 1, Math.floor(q * lat.length))]!.toFixed(2);
+  console.log(`messages per run: ${MESSAGES}, QoS 1, window ${WINDOW}, payload ${PAYLOAD.length} B`);
+  console.log(`node-local pair (cluster on): ${local.toFixed(0)} msg/s`);
+  console.log(`cross-node pair:              ${cross.toFixed(0)} msg/s (${((cross / local) * 100).toFixed(0)} % of node-local)`);
+  console.log(`cross-node latency (QoS 1, one at a time, publish -> delivery): median ${at(0.5)} ms, p99 ${at(0.99)} ms`);
+  for (const c of [p1, s1, p2, s2]) c!.end(true);
+}
+
+main()
+  .catch((err: unknown) => {
+    console.error(err);
+    process.exitCode = 1;
+  })
+  .finally(() => {
+    for (const c of children) c.kill('SIGTERM');
+  });
