@@ -7,7 +7,7 @@ import { createConnection, type Socket } from 'node:net';
 import { openSync, createWriteStream } from 'node:fs';
 import { pino } from 'pino';
 import { defaultConfig, type Config } from '../src/config/config.js';
-import { startServer } from '../src/server/start.js';
+import { startServer, type RunningServer } from '../src/server/start.js';
 import { createBroker } from '../src/server/create-broker.js';
 import { printTrace } from '../src/inspect/live/index.js';
 import { connectPacket, publishPacket, subscribePacket } from './broker/wire.js';
@@ -38,7 +38,7 @@ async function round(mode: Mode): Promise<number> {
     ? await createBroker({ host: '127.0.0.1', port: 0, sysInterval: 0, maxOutputBuffer: 64 << 20 })
     : await startServer(config, pino({ level: 'silent' }));
   let stop: (() => void) | undefined;
-  const hub = 'trace' in running ? running.trace : undefined;
+  const hub = 'trace' in running ? (running as RunningServer).trace : undefined;
   if (mode === 'watcher (events dropped)') stop = hub!.watch({}, () => undefined);
   if (mode === '--trace to /dev/null') stop = printTrace(hub!, createWriteStream('', { fd: openSync('/dev/null', 'w') }));
   const sub = await connect(running.port, 'sub');

@@ -112,6 +112,6 @@ function testConfig(config: Config, file: MosquittoConfig | undefined, logger: L
     console.error(err.message);
     return EXIT_FAILURE;
   }
-  process.stdout.write(renderEffectiveConfig(config, file));
+  process.stdout.write(renderEffectiveConfig(config, file, { showSecrets: config.showSecrets }));
   return 0;
 }

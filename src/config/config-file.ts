@@ -35,6 +35,7 @@ export function loadBrokerConfig(argv: readonly string[]): LoadResult {
 /** Settings read but not (fully) applied, said at start and by --test-config rather than silently dropped. */
 function partlySupported(m: MosquittoConfig): string[] {
   const notes: string[] = [];
+  if (m.glassmq.nodeId !== undefined && m.glassmq.cluster === undefined) notes.push('node_id ignored: no cluster line');
   if (m.messageSizeLimit) notes.push(`message_size_limit ${m.messageSizeLimit} is not enforced: use max_packet_size to bound what clients send`);
   const dests = m.logDest.filter((d) => d.kind !== 'stderr');
   if (dests.length > 0) notes.push(`log_dest ${dests.map((d) => (d.kind === 'file' ? `file ${d.path}` : d.kind)).join(', ')} ignored: glassmq logs to stderr`);
@@ -49,7 +50,7 @@ export function configFromMosquitto(m: MosquittoConfig): Config {
   c.configFile = m.files[0];
   c.security = { ...m.security };
   if (m.listeners.length > 0) {
-    // the file's listeners replace the default set (listener flags may still add a TCP one)
+    // the file's listeners replace the default set (listener flags may still add their own)
     c.tcp = [];
     c.defaultListeners = false;
     c.listeners = m.listeners.map((l) => listenerConfig(l, m));
@@ -67,8 +68,12 @@ export function configFromMosquitto(m: MosquittoConfig): Config {
   if (m.sysInterval !== undefined) c.sysInterval = m.sysInterval;
   // mosquitto -v is `log_type all`; debug is where mosquitto logs every packet
   if (m.logTypes.includes('all') || m.logTypes.includes('debug')) c.verbose = true;
-  const http = m.glassmq.httpListener;
-  if (http) c.http = { host: http.address, port: http.port, token: m.glassmq.httpToken };
+  const g = m.glassmq;
+  if (g.httpListener) c.http = { host: g.httpListener.address, port: g.httpListener.port, token: g.httpToken };
+  if (g.trace !== undefined) c.trace = g.trace;
+  if (g.captureFile !== undefined) c.capture = g.captureFile;
+  if (g.captureMaxMb !== undefined) c.captureMaxMb = g.captureMaxMb;
+  if (g.cluster !== undefined) c.cluster = { url: g.cluster, nodeId: g.nodeId };
   return c;
 }
 
@@ -172,6 +177,13 @@ export function renderEffectiveConfig(config: Config, file: MosquittoConfig | un
     m.glassmq.httpListener = { port: config.http.port, address: config.http.host };
     if (config.http.token !== undefined) m.glassmq.httpToken = config.http.token;
   }
+  if (config.trace !== undefined) m.glassmq.trace = config.trace;
+  if (config.capture !== undefined) m.glassmq.captureFile = config.capture;
+  if (config.captureMaxMb !== undefined) m.glassmq.captureMaxMb = config.captureMaxMb;
+  if (config.cluster) {
+    m.glassmq.cluster = options.showSecrets ? config.cluster.url : maskUrlPassword(config.cluster.url);
+    if (config.cluster.nodeId !== undefined) m.glassmq.nodeId = config.cluster.nodeId;
+  }
   if (perListenerSettings(config)) {
     m.listeners.forEach((l, i) => {
       const own = config.listeners?.[i];
@@ -200,4 +212,9 @@ function listenerSettings(l: ListenerConfig): ListenerSettings {
   if (l.certificateUsername === 'subject') out.useSubjectAsUsername = true;
   if (l.maxConnections >= 0) out.maxConnections = l.maxConnections;
   return out;
+}
+
+/** redis://user:secret@host -> redis://user:********@host (--test-config without --show-secrets). */
+function maskUrlPassword(url: string): string {
+  return url.replace(/^(rediss?:\/\/[^:@/]*:)[^@/]*@/, '$1********@');
 }

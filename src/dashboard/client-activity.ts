@@ -1,7 +1,8 @@
 // Per-client activity while a Clients view is open: bytes and packets each way, when the last packet arrived,
 // and the recent PINGREQ / PINGRESP times (the "ticks" of the keepalive indicator). It attaches to a connection's
 // byte stream (MQTT bytes for every transport, WebSocket framing already removed) and detaches completely when
-// nobody watches: the read side through a 'data' listener, the write side by wrapping the instance's write().
+// nobody watches: the read side through a 'data' listener, the write side by wrapping the instance's write()
+// (the broker writes each packet as one buffer: Connection.writeBuffer).
 import type { Duplex } from 'node:stream';
 import { PACKET_TYPE } from '../protocol/constants.js';
 import type { Connection } from '../broker/connection.js';
@@ -33,6 +34,8 @@ export interface ActivitySnapshot {
 }
 
 type WriteFn = Duplex['write'];
+/** write() as the broker calls it (one Buffer), with room for the optional encoding and callback. */
+type Write3 = (this: Duplex, chunk: unknown, encoding?: unknown, cb?: unknown) => boolean;
 
 class Tracker {
   bytesIn = 0;
@@ -52,16 +55,21 @@ class Tracker {
     this.onData = (chunk) => this.received(chunk);
     // prepend: the broker's own listener may close the connection inside its call
     stream.prependListener('data', this.onData);
-    const original = Object.getPrototypeOf(stream).write as WriteFn;
-    const sent = (chunk: unknown): void => {
-      if (Buffer.isBuffer(chunk)) this.sent(chunk);
+    const original = (Object.getPrototypeOf(stream) as { write: WriteFn }).write as unknown as Write3;
+    this.original = original;
+    const tracker = this;
+    // Runs once per packet the broker writes: fixed parameters (no rest array), the checks inline.
+    const wrapped: Write3 = function (this: Duplex, chunk, encoding, cb) {
+      const length = (chunk as Buffer).length;
+      tracker.bytesOut += length;
+      tracker.packetsOut++;
+      if (length === PINGRESP_LENGTH && (chunk as Buffer)[0] === PINGRESP_BYTE) tracker.tick('pingresp'); // spec 3.13: fixed header only
+      return original.call(this, chunk, encoding, cb);
     };
-    // fixed parameters, no rest array: this runs once per packet the broker writes
-    (stream as { write: WriteFn }).write = function (this: Duplex, chunk: unknown, encoding?: unknown, cb?: unknown): boolean {
-      sent(chunk);
-      return (original as (c: unknown, e?: unknown, f?: unknown) => boolean).call(this, chunk, encoding, cb);
-    } as WriteFn;
+    (stream as unknown as { write: Write3 }).write = wrapped;
   }
+
+  private readonly original: Write3;
 
   private received(chunk: Buffer): void {
     this.bytesIn += chunk.length;
@@ -72,23 +80,18 @@ class Tracker {
     }
   }
 
-  /** The broker writes each packet as one buffer (Connection.writeBuffer), and a PINGRESP is always C0 00's answer D0 00. */
-  private sent(chunk: Buffer): void {
-    this.bytesOut += chunk.length;
-    this.packetsOut++;
-    if (chunk.length === PINGRESP_LENGTH && chunk[0] === PINGRESP_BYTE) this.tick('pingresp'); // spec 3.13: fixed header only
-  }
-
   private readonly onPingreq = (): void => this.tick('pingreq');
 
-  private tick(type: PingTick['type']): void {
+  tick(type: PingTick['type']): void {
     this.pings.push({ at: this.now(), type });
     if (this.pings.length > MAX_TICKS) this.pings.shift();
   }
 
   detach(): void {
     this.stream.removeListener('data', this.onData);
-    delete (this.stream as { write?: WriteFn }).write;
+    // Put the prototype's method back as the own property rather than deleting it: a delete would switch the
+    // socket object to slow (dictionary) property access for the rest of its life.
+    (this.stream as unknown as { write: Write3 }).write = this.original;
   }
 
   snapshot(): ActivitySnapshot {

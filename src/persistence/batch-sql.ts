@@ -31,7 +31,8 @@ export class BatchInsert {
     let st = this.prepared.get(size);
     if (!st) {
       const one = `(${this.columns.map(() => '?').join(', ')})`;
-      st = this.db.prepare(`INSERT INTO ${this.table} (${this.columns.join(', ')}) VALUES ${Array(size).fill(one).join(', ')}`);
+      // OR REPLACE: a row given back to a queue (unshift) may still be on disk under its seq
+      st = this.db.prepare(`INSERT OR REPLACE INTO ${this.table} (${this.columns.join(', ')}) VALUES ${Array(size).fill(one).join(', ')}`);
       this.prepared.set(size, st);
     }
     return st;

@@ -43,7 +43,7 @@ export class SqliteDatabase {
   private scheduled = false;
   private closed = false;
   private waiting: (() => void)[] = [];
-  private readonly flushers: (() => void)[] = [];
+  private readonly flushers: ((final: boolean) => void)[] = [];
   private readonly beginStmt: Statement;
   private readonly commitStmt: Statement;
   private readonly aliveStmt: Statement;
@@ -133,16 +133,16 @@ export class SqliteDatabase {
     else fn();
   }
 
-  /** `fn` runs just before each commit (stores write what they batched during the turn). */
-  onFlush(fn: () => void): void {
+  /** `fn` runs just before each commit (stores write what they batched during the turn); final: the last one. */
+  onFlush(fn: (final: boolean) => void): void {
     this.flushers.push(fn);
   }
 
-  readonly commit = (): void => {
+  readonly commit = (final = false): void => {
     this.scheduled = false;
     if (this.closed) return;
     try {
-      for (const flush of this.flushers) flush();
+      for (const flush of this.flushers) flush(final);
       if (this.inTx) {
         const now = this.now();
         if (now - this.aliveWritten >= HEARTBEAT_MS) {
@@ -178,7 +178,7 @@ export class SqliteDatabase {
   close(): void {
     if (this.closed) return;
     clearInterval(this.heartbeat);
-    this.commit();
+    this.commit(true);
     this.closed = true;
     this.db.close();
   }

@@ -28,10 +28,19 @@ const DIRTY_BY_CHANGE: Readonly<Record<SessionChange, number>> = {
   expiry: Dirty.session,
 };
 
+/** An inflight delivery as its row stands on disk. */
+interface InflightRow<D> {
+  item: D;
+  seq: number;
+  state: number;
+  /** A QoS 1 row that moved from the queue without a write: on disk it still reads as queued (packet_id NULL). */
+  bare: boolean;
+}
+
 /** What was last written for one session, to write only differences. */
 interface Written<D> {
   queue: SqliteQueue<D & object>;
-  inflight: Map<number, { item: D; state: number }>;
+  inflight: Map<number, InflightRow<D>>;
   incoming: Set<number>;
   offlineSince: number | undefined;
   /** Whether the session has a row on disk. */
@@ -42,6 +51,11 @@ interface Written<D> {
 /** A queue or inflight row: the delivery's own columns and its message's. */
 type DeliveryRow = MessageRow & { qos: number; retain: number; subscription_ids: string | null };
 type QueueRow = DeliveryRow & { seq: number };
+
+/** Appends one deliveries row (DELIVERY_COLUMNS order) to a flat list of values. */
+function pushDelivery(values: unknown[], clientId: string, seq: number, packetId: number | null, state: number, d: StoredDelivery<StoredMessage>): void {
+  values.push(clientId, seq, packetId, state, d.qos, d.retain ? 1 : 0, encodeIds(d.subscriptionIds), ...messageValues(d.message));
+}
 
 export class SqliteSessionStore<
   S extends StoredSession<D>,
@@ -55,6 +69,7 @@ export class SqliteSessionStore<
   private readonly touched = new Set<SqliteQueue<D & object>>();
   private readonly st: SessionStatements;
   private readonly seqOf = new WeakMap<object, number>();
+  private readonly owners = new WeakMap<SqliteQueue<D & object>, S>();
   private seq: number;
   private restoredSessions: RestoredSession<S>[] | undefined;
 
@@ -124,6 +139,7 @@ export class SqliteSessionStore<
   }
 
   private bindQueue(queue: SqliteQueue<D & object>, session: S): void {
+    this.owners.set(queue, session);
     queue.online = () => session.connection !== undefined;
     queue.durable = () => session.expiryInterval !== 0;
   }
@@ -151,12 +167,17 @@ export class SqliteSessionStore<
     this.database.schedule();
   }
 
-  private readonly flush = (): void => {
+  private readonly flush = (final: boolean): void => {
+    // queues first: they settle the rows shifted this turn, which writeInflight then finds in place
     if (this.touched.size > 0) {
       for (const queue of this.touched) queue.write();
       this.touched.clear();
     }
-    if (this.dirty.size === 0) return;
+    if (this.dirty.size > 0) this.writeDirty();
+    if (final) this.settleBare();
+  };
+
+  private writeDirty(): void {
     this.database.begin();
     const now = this.database.now();
     for (const session of this.dirty) {
@@ -184,7 +205,7 @@ export class SqliteSessionStore<
       if (!online) w.queue.evict?.();
     }
     this.dirty.clear();
-  };
+  }
 
   private writeSubscriptions(session: S): void {
     const id = session.clientId;
@@ -199,24 +220,44 @@ export class SqliteSessionStore<
     const deletes: number[] = [];
     for (const [packetId, old] of w.inflight) {
       if (session.inflight.get(packetId) !== old.item) {
-        deletes.push(packetId);
+        deletes.push(old.seq);
         w.inflight.delete(packetId);
       }
     }
-    if (deletes.length) this.st.deleteInflightRows.run(id, deletes);
-    const rows: unknown[][] = [];
+    if (deletes.length) this.st.deleteDeliveries.run(id, deletes);
+    const values: unknown[] = [];
     for (const [packetId, d] of session.inflight) {
       const old = w.inflight.get(packetId);
       if (!old) {
-        // ++seq keeps the send order
-        rows.push([id, packetId, d.state, ++this.seq, d.qos, d.retain ? 1 : 0, encodeIds(d.subscriptionIds), ...messageValues(d.message)]);
-        w.inflight.set(packetId, { item: d, state: d.state });
+        // sent without being queued: its row is written as an inflight row; ++seq keeps the send order
+        const seq = ++this.seq;
+        pushDelivery(values, id, seq, packetId, d.state, d);
+        w.inflight.set(packetId, { item: d, seq, state: d.state, bare: false });
       } else if (old.state !== d.state) {
-        this.st.updateInflight.run(d.state, id, packetId);
+        // QoS 2: PUBREL sent; the PUBLISH is never sent again, so the row must say so [MQTT-4.3.3-6]
+        this.st.updateDelivery.run(packetId, d.state, id, old.seq);
         old.state = d.state;
+        old.bare = false;
       }
     }
-    if (rows.length) this.st.insertInflightRows.run(rows);
+    if (values.length) this.st.insertDeliveries.run(values);
+  }
+
+  /**
+   * At a clean shutdown, QoS 1 rows that moved into the inflight window without a write get their packet id, so
+   * the restarted broker re-sends them with it [MQTT-4.4.0-1]. (After a crash they are sent again from the queue.)
+   */
+  private settleBare(): void {
+    for (const session of this.sessions.values()) {
+      const w = this.written.get(session);
+      if (!w || session.expiryInterval === 0) continue;
+      for (const [packetId, row] of w.inflight) {
+        if (!row.bare) continue;
+        this.database.begin();
+        this.st.updateDelivery.run(packetId, row.state, session.clientId, row.seq);
+        row.bare = false;
+      }
+    }
   }
 
   private writeIncoming(session: S, w: Written<D>): void {
@@ -242,17 +283,45 @@ export class SqliteSessionStore<
       this.touched.add(queue);
       this.database.schedule();
     },
-    write: (clientId: string, deletes: readonly number[], inserts: ReadonlyMap<D, number>): void => {
+    write: (
+      queue: SqliteQueue<D & object>,
+      deletes: number[],
+      inserts: ReadonlyMap<D, number>,
+      shifted: ReadonlyMap<D, number>,
+      shiftedPending: ReadonlyMap<D, number>,
+    ): void => {
       this.database.begin();
-      if (deletes.length) this.st.deleteQueueRows.run(clientId, deletes);
-      if (inserts.size === 0) return;
-      const rows: unknown[][] = [];
-      for (const [d, seq] of inserts) rows.push([clientId, seq, d.qos, d.retain ? 1 : 0, encodeIds(d.subscriptionIds), ...messageValues(d.message)]);
-      this.st.insertQueueRows.run(rows);
+      const clientId = queue.clientId;
+      const session = this.owners.get(queue)!;
+      const w = this.written.get(session)!;
+      const values: unknown[] = [];
+      const adopt = (d: D, seq: number, bare: boolean): void => {
+        const old = w.inflight.get(d.packetId);
+        if (old && old.item !== d) deletes.push(old.seq); // the id's previous delivery is done
+        w.inflight.set(d.packetId, { item: d, seq, state: d.state, bare });
+      };
+      for (const [d, seq] of shifted) {
+        if (session.inflight.get(d.packetId) !== d) {
+          deletes.push(seq); // expired, refused, moved to another session: gone
+        } else if (d.qos === 1) {
+          adopt(d, seq, true); // sent: the queued row now stands for the inflight one, unchanged
+        } else {
+          adopt(d, seq, false);
+          this.st.updateDelivery.run(d.packetId, d.state, clientId, seq); // QoS 2 keeps its id [MQTT-4.3.3-10]
+        }
+      }
+      for (const [d, seq] of shiftedPending) {
+        if (session.inflight.get(d.packetId) !== d) continue; // never written
+        adopt(d, seq, false);
+        pushDelivery(values, clientId, seq, d.packetId, d.state, d);
+      }
+      if (deletes.length) this.st.deleteDeliveries.run(clientId, deletes);
+      for (const [d, seq] of inserts) pushDelivery(values, clientId, seq, null, 0, d);
+      if (values.length) this.st.insertDeliveries.run(values);
     },
-    deleteAll: (clientId: string): void => {
+    deleteQueuedAfter: (clientId: string, after: number): void => {
       this.database.begin();
-      this.st.deleteQueueAll.run(clientId);
+      this.st.deleteQueuedAfter.run(clientId, after);
     },
     load: (clientId: string, after: number, limit: number): { seq: number; item: D }[] =>
       (this.st.loadQueue.all(clientId, after, limit) as QueueRow[]).map((row) => ({ seq: row.seq, item: this.delivery(row) })),
@@ -296,14 +365,14 @@ export class SqliteSessionStore<
       this.mark(session, Dirty.session);
       out.push({ session, subscriptions: subs.get(r.client_id) ?? [], offlineMs: Math.max(0, now - w.offlineSince) });
     }
-    for (const row of st.allInflight.all() as InflightRow[]) {
+    for (const row of st.allInflight.all() as InflightDbRow[]) {
       const session = this.sessions.get(row.client_id);
       if (!session) continue;
       const d = this.delivery(row);
       d.packetId = row.packet_id;
       d.state = row.state;
       session.inflight.set(row.packet_id, d);
-      this.written.get(session)!.inflight.set(row.packet_id, { item: d, state: row.state });
+      this.written.get(session)!.inflight.set(row.packet_id, { item: d, seq: row.seq, state: row.state, bare: false });
     }
     for (const row of st.allIncoming.all() as { client_id: string; packet_id: number }[]) {
       const session = this.sessions.get(row.client_id);
@@ -332,7 +401,7 @@ interface SubscriptionRow {
   subscription_id: number | null;
 }
 
-type InflightRow = DeliveryRow & { client_id: string; packet_id: number; state: number };
+type InflightDbRow = DeliveryRow & { client_id: string; seq: number; packet_id: number; state: number };
 
 function subscriptionOptions(r: SubscriptionRow): StoredSubscriptionOptions {
   return {

@@ -60,3 +60,20 @@ async function retry<T>(fn: () => Promise<T>): Promise<T> {
     }
   }
 }
+
+test('per_listener_settings true: each listener its own password file and allow_anonymous (CONNACK 0 / 4 / 5 per listener)', async (t) => {
+  const dir = tempDir(t);
+  const open = await freePort();
+  const guarded = await freePort();
+  const pw = mosquittoPasswdFile(dir, { alice: 'apw' });
+  const conf = writeLines(dir, 'm.conf', [
+    'per_listener_settings true', 'persistence false',
+    `listener ${open} 127.0.0.1`, 'allow_anonymous true',
+    `listener ${guarded} 127.0.0.1`, `password_file ${pw}`,
+  ]);
+  await startGlassmq(t, conf, open);
+  assert.equal(await connackCode(open, {}), 0);
+  assert.equal(await connackCode(guarded, {}), 5, 'no allow_anonymous on this listener: the default, false');
+  assert.equal(await connackCode(guarded, { username: 'alice', password: 'nope' }), 4);
+  assert.equal(await connackCode(guarded, { username: 'alice', password: 'apw' }), 0);
+});

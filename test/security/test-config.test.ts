@@ -75,3 +75,25 @@ test('per_listener_settings: each listener has its own allow_anonymous; flags ov
   c.security = { allowAnonymous: false };
   assert.equal(listenerSecurity(c, c.listeners![0]).allowAnonymous, false);
 });
+
+test("glassmq's own directives in the file reach the Config, and --test-config masks secrets unless --show-secrets", async (t) => {
+  const dir = tempDir(t);
+  const conf = writeLines(dir, 'm.conf', [
+    'listener 18830 127.0.0.1', 'allow_anonymous true', 'trace true', `capture_file ${dir}/c.pcapng`, 'capture_max_mb 5',
+    'cluster redis://app:s3cret-pw@127.0.0.1:6379', 'node_id n1', 'http_listener 18090', 'http_token 0123456789abcdef-token',
+  ]);
+  const c = configFromMosquitto(parseMosquittoConf((await import('node:fs')).readFileSync(conf, 'utf8'), conf));
+  assert.equal(c.trace, true);
+  assert.equal(c.capture, `${dir}/c.pcapng`);
+  assert.equal(c.captureMaxMb, 5);
+  assert.deepEqual(c.cluster, { url: 'redis://app:s3cret-pw@127.0.0.1:6379', nodeId: 'n1' });
+  assert.deepEqual(c.http, { host: '127.0.0.1', port: 18090, token: '0123456789abcdef-token' });
+
+  const masked = await runGlassmq(['broker', '-c', conf, '--test-config'], { timeoutMs: 60_000 });
+  assert.equal(masked.code, 0, masked.stderr);
+  assert.match(masked.stdout, /^cluster redis:\/\/app:\*+@127\.0\.0\.1:6379$/m);
+  assert.doesNotMatch(masked.stdout, /s3cret-pw|0123456789abcdef-token/);
+  const shown = await runGlassmq(['broker', '-c', conf, '--test-config', '--show-secrets'], { timeoutMs: 60_000 });
+  assert.match(shown.stdout, /s3cret-pw/);
+  assert.match(shown.stdout, /^http_token 0123456789abcdef-token$/m);
+});

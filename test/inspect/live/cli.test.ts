@@ -22,7 +22,7 @@ test('glassmq broker --trace: every field of every packet, the password masked, 
   const b = collect(broker);
   await waitForPort(port, '127.0.0.1', 30_000);
   const sub = run('mosquitto_sub', ['-p', String(port), '-i', 'sub-001', '-t', 'topic/#', '-C', '1', '-W', '10', '-V', 'mqttv5']);
-  await waitFor(() => b.out().includes('SUBACK'), 'the SUBACK in the trace');
+  await waitFor(() => b.out().includes('SUBACK'), 'the SUBACK in the trace', 30_000);
   const pub = await run('mosquitto_pub', ['-p', String(port), '-i', 'pub-001', '-u', 'alice', '-P', 's3cret', '-t', 'topic/001', '-m', 'hello!', '-V', 'mqttv5', '-D', 'publish', 'user-property', 'k', 'v']);
   assert.equal(pub.code, 0, pub.stderr);
   assert.equal((await sub).code, 0);
@@ -50,12 +50,12 @@ test('glassmq trace: streams from the HTTP listener, filtered by type and topic;
   t.after(() => stopProcess(json));
   const tx = collect(text);
   const js = collect(json);
-  await waitFor(() => tx.err().includes('streaming from') && js.err().includes('streaming from'), 'both traces connected');
+  await waitFor(() => tx.err().includes('streaming from') && js.err().includes('streaming from'), 'both traces connected', 30_000);
   for (const topic of ['sensors/kitchen/temp', 'other/topic']) {
     const r = await run('mosquitto_pub', ['-p', String(port), '-i', `p-${topic.length}`, '-t', topic, '-m', `at ${topic}`]);
     assert.equal(r.code, 0, r.stderr);
   }
-  await waitFor(() => tx.out().includes('other/topic') && js.out().includes('sensors/kitchen/temp'), 'both traces printed');
+  await waitFor(() => tx.out().includes('other/topic') && js.out().includes('sensors/kitchen/temp'), 'both traces printed', 30_000);
   assert.match(tx.out(), /MQTT PUBLISH .*"sensors\/kitchen\/temp"/);
   assert.match(tx.out(), /Topic Name: "other\/topic"/);
   assert.ok(!tx.out().includes('MQTT CONNECT'), '--type PUBLISH leaves CONNECT out');
