@@ -17,7 +17,7 @@ import { CLI_ENTRY, REPO_ROOT, freePort, waitForPort } from '../test/helpers/net
 
 const MODE = process.argv[2] ?? 'all';
 const MESSAGES = Number(process.argv[3] ?? 50_000);
-const ROUNDS = 3;
+const ROUNDS = Number(process.env.ROUNDS ?? 5);
 const WINDOW = 100;
 const PAYLOAD = Buffer.alloc(64, 0x61);
 const MOSQUITTO = '/usr/sbin/mosquitto';
@@ -115,43 +115,77 @@ function cpuMicros(pid: number): number {
   return ((Number(fields[UTIME]) + Number(fields[STIME])) * 1e6) / CLOCK_TICKS_PER_S;
 }
 
-/**
- * Best msg/s over the rounds, and the broker's CPU time per message: on a shared, loaded machine the second
- * says more about the cost of persistence than wall-clock rates do.
- */
-async function measure(name: string, start: (dir: string) => Promise<Broker>): Promise<{ rate: number; cpu: number }> {
-  const dir = mkdtempSync(join(tmpdir(), 'glassmq-bench-'));
-  const b = await start(dir);
-  try {
-    await pointToPoint(b.port, 0); // warm-up
-    const rates: number[] = [];
-    const cpu0 = cpuMicros(b.proc.pid!);
-    for (let r = 1; r <= ROUNDS; r++) rates.push(await pointToPoint(b.port, r));
-    const cpu = (cpuMicros(b.proc.pid!) - cpu0) / (ROUNDS * MESSAGES);
-    const best = Math.max(...rates);
-    console.log(
-      `${name.padEnd(34)} ${Math.round(best).toString().padStart(8)} msg/s  ${cpu.toFixed(1).padStart(6)} us CPU/msg  (rounds: ${rates.map((x) => Math.round(x)).join(', ')})`,
-    );
-    return { rate: best, cpu };
-  } finally {
-    await stop(b);
-    rmSync(dir, { recursive: true, force: true });
-  }
+interface Figures {
+  /** Best msg/s over the rounds. */
+  rate: number;
+  /** Median broker CPU time (user + system) per message over the rounds, in microseconds. */
+  cpu: number;
 }
 
+interface Contender {
+  name: string;
+  start: (dir: string) => Promise<Broker>;
+  broker?: Broker;
+  dir?: string;
+  rates: number[];
+  cpus: number[];
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/**
+ * Every contender runs its rounds in turn (A B C D, A B C D, ...) with all brokers up, so a burst of load from
+ * other jobs on a shared machine hits all of them alike. Best msg/s, and the median broker CPU time per
+ * message: on a loaded machine the second says more about the cost of persistence than wall-clock rates do.
+ */
+async function interleaved(contenders: Contender[]): Promise<Figures[]> {
+  try {
+    for (const c of contenders) {
+      c.dir = mkdtempSync(join(tmpdir(), 'glassmq-bench-'));
+      c.broker = await c.start(c.dir);
+      await pointToPoint(c.broker.port, 0); // warm-up
+    }
+    for (let r = 1; r <= ROUNDS; r++) {
+      for (const c of contenders) {
+        const pid = c.broker!.proc.pid!;
+        const cpu0 = cpuMicros(pid);
+        c.rates.push(await pointToPoint(c.broker!.port, r));
+        c.cpus.push((cpuMicros(pid) - cpu0) / MESSAGES);
+      }
+    }
+  } finally {
+    for (const c of contenders) {
+      if (c.broker) await stop(c.broker);
+      if (c.dir) rmSync(c.dir, { recursive: true, force: true });
+    }
+  }
+  return contenders.map((c) => {
+    const f = { rate: Math.max(...c.rates), cpu: median(c.cpus) };
+    console.log(
+      `${c.name.padEnd(34)} ${Math.round(f.rate).toString().padStart(8)} msg/s  ${f.cpu.toFixed(1).padStart(6)} us CPU/msg  ` +
+        `(rounds: ${c.rates.map((x) => Math.round(x)).join(', ')} msg/s; ${c.cpus.map((x) => x.toFixed(1)).join(', ')} us)`,
+    );
+    return f;
+  });
+}
+
+const contender = (name: string, start: (dir: string) => Promise<Broker>): Contender => ({ name, start, rates: [], cpus: [] });
+
 async function throughput(): Promise<void> {
-  console.log(`QoS 1 point-to-point, ${MESSAGES} x ${PAYLOAD.length} B, window ${WINDOW}, best of ${ROUNDS}`);
+  console.log(`QoS 1 point-to-point, ${MESSAGES} x ${PAYLOAD.length} B, window ${WINDOW}, ${ROUNDS} interleaved rounds`);
   // the subscriber may fall behind the publisher: let its queue hold the whole run on every broker
   const queue = ['--max-queued', String(MESSAGES * 2)];
-  const memory = await measure('glassmq --memory', (dir) => startGlassmq(['--memory', ...queue], dir));
-  const sqlite = await measure('glassmq sqlite (sync normal)', (dir) => startGlassmq(['--data-dir', dir, ...queue], dir));
-  const full = await measure('glassmq sqlite (sync full)', (dir) => startGlassmq(['--data-dir', dir, '--sync', 'full', ...queue], dir));
-  const mosq = await measure('mosquitto 2 (persistence true)', startMosquitto);
-  const ratio = (a: { rate: number; cpu: number }, b: { rate: number; cpu: number }): string =>
+  const [memory, sqlite, full, mosq] = await interleaved([
+    contender('glassmq --memory', (dir) => startGlassmq(['--memory', ...queue], dir)),
+    contender('glassmq sqlite (sync normal)', (dir) => startGlassmq(['--data-dir', dir, ...queue], dir)),
+    contender('glassmq sqlite (sync full)', (dir) => startGlassmq(['--data-dir', dir, '--sync', 'full', ...queue], dir)),
+    contender('mosquitto 2 (persistence true)', startMosquitto),
+  ]);
+  const ratio = (a: Figures, b: Figures): string =>
     `${(a.rate / b.rate).toFixed(2)}x by msg/s, ${(b.cpu / a.cpu).toFixed(2)}x by broker CPU per message`;
-  console.log(`sqlite / memory:      ${ratio(sqlite, memory)}  (target >= 0.70x)`);
-  console.log(`sqlite full / memory: ${ratio(full, memory)}`);
-  console.log(`sqlite / mosquitto:   ${ratio(sqlite, mosq)}`);
+  console.log(`sqlite / memory:      ${ratio(sqlite!, memory!)}  (target >= 0.70x)`);
+  console.log(`sqlite full / memory: ${ratio(full!, memory!)}`);
+  console.log(`sqlite / mosquitto:   ${ratio(sqlite!, mosq!)}`);
 }
 
 const SESSIONS = 10_000;
@@ -224,9 +258,11 @@ async function rss(): Promise<void> {
 async function profile(): Promise<void> {
   const profDir = mkdtempSync(join(tmpdir(), 'glassmq-prof-'));
   const queue = ['--max-queued', String(MESSAGES * 2)];
-  await measure('glassmq sqlite (sync normal), profiled', (dir) =>
-    startGlassmq(['--data-dir', dir, ...queue], dir, undefined, ['--cpu-prof', '--cpu-prof-dir', profDir]),
-  );
+  await interleaved([
+    contender('glassmq sqlite (sync normal), profiled', (dir) =>
+      startGlassmq(['--data-dir', dir, ...queue], dir, undefined, ['--cpu-prof', '--cpu-prof-dir', profDir]),
+    ),
+  ]);
   const files = readdirSync(profDir).map((f) => join(profDir, f));
   console.log(`profile: ${files.join(' ')}`);
   const summary = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'bench/broker/profile-summary.ts'), ...files, '--top=40'], {

@@ -3,11 +3,11 @@
 // The broker runs from the built output (`npm run build` first; run.ts builds it too) unless --from=src.
 //   node --import tsx bench/broker/idle-memory.ts [--connections=10000] [--keepalive=0] [--from=dist|src] [--snapshot=FILE] [-- extra broker flags]
 import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
+import { resolve } from 'node:path';
 import { freePort, REPO_ROOT, stopProcess, waitForPort } from '../../test/helpers/net.js';
 
 type Memory = NodeJS.MemoryUsage;
-type Reply = { kind: 'measure'; memory: Memory } | { kind: 'snapshot'; path: string };
+type Reply = { kind: 'measure'; memory: Memory } | { kind: 'snapshot'; path?: string; error?: string };
 
 const argv = process.argv.slice(2);
 const dashdash = argv.indexOf('--');
@@ -78,7 +78,8 @@ try {
   console.log(`  log output: ${((logBytes - logBefore) / N).toFixed(0)} bytes per connection`);
   console.log(`  totals: rss ${(before.rss / 1048576).toFixed(1)} -> ${(after.rss / 1048576).toFixed(1)} MB, heapUsed ${(before.heapUsed / 1048576).toFixed(1)} -> ${(after.heapUsed / 1048576).toFixed(1)} MB`);
   if (SNAPSHOT) {
-    const reply = (await ask(broker, { kind: 'snapshot', path: join(process.cwd(), SNAPSHOT) }, 'snapshot')) as { path: string };
+    const reply = (await ask(broker, { kind: 'snapshot', path: resolve(SNAPSHOT) }, 'snapshot')) as { path?: string; error?: string };
+    if (reply.error) throw new Error(`heap snapshot failed: ${reply.error}`);
     console.log(`  heap snapshot: ${reply.path} (summarise: node --import tsx bench/broker/heap-summary.ts ${reply.path} --per=${N})`);
   }
 } finally {

@@ -57,16 +57,15 @@ class Tracker {
     stream.prependListener('data', this.onData);
     const original = (Object.getPrototypeOf(stream) as { write: WriteFn }).write as unknown as Write3;
     this.original = original;
-    const tracker = this;
     // Runs once per packet the broker writes: fixed parameters (no rest array), the checks inline.
-    const wrapped: Write3 = function (this: Duplex, chunk, encoding, cb) {
+    const wrapped = (chunk: unknown, encoding?: unknown, cb?: unknown): boolean => {
       const length = (chunk as Buffer).length;
-      tracker.bytesOut += length;
-      tracker.packetsOut++;
-      if (length === PINGRESP_LENGTH && (chunk as Buffer)[0] === PINGRESP_BYTE) tracker.tick('pingresp'); // spec 3.13: fixed header only
-      return original.call(this, chunk, encoding, cb);
+      this.bytesOut += length;
+      this.packetsOut++;
+      if (length === PINGRESP_LENGTH && (chunk as Buffer)[0] === PINGRESP_BYTE) this.tick('pingresp'); // spec 3.13: fixed header only
+      return original.call(stream, chunk, encoding, cb);
     };
-    (stream as unknown as { write: Write3 }).write = wrapped;
+    (stream as unknown as { write: Write3 }).write = wrapped as Write3;
   }
 
   private readonly original: Write3;
