@@ -5,7 +5,7 @@
 // reports messages delivered per second and the broker process's CPU time per message (median and quartiles of
 // short slices; the modes alternate slice by slice so a busy machine disturbs every mode alike).
 //
-//   node --import tsx bench/dashboard-overhead.ts [--rate 100000] [--seconds 2] [--rounds 12]
+//   node --import tsx bench/dashboard-overhead.ts [--rate 100000] [--seconds 2] [--rounds 16]
 import { connect, type Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { encodePacket } from '../src/protocol/index.js';
@@ -27,7 +27,7 @@ const opt = (name: string, def: number): number => {
 };
 const RATE = opt('rate', 100_000);
 const SECONDS = opt('seconds', 2);
-const ROUNDS = opt('rounds', 12);
+const ROUNDS = opt('rounds', 16);
 const SETTLE_MS = 300;
 const WARMUP_MS = 1000;
 const TICK_MS = 10;
@@ -37,6 +37,8 @@ const CLK_TCK = 100; // Linux USER_HZ: /proc/<pid>/stat counts CPU time in 1/100
 
 const MODES = [
   { name: 'no dashboard open', watch: undefined },
+  // the same as the first row: how far two identical runs differ on this machine
+  { name: 'no dashboard open (A/A control)', watch: undefined },
   { name: 'Overview open (watch=overview)', watch: 'overview' },
   { name: 'Flow + Clients open (watch=overview,clients,flow)', watch: 'overview,clients,flow' },
 ] as const;
@@ -97,8 +99,9 @@ async function main(): Promise<void> {
 
     const results = new Map<string, { rate: number; cpuUsPerMsg: number; cpuShare: number }[]>();
     for (let round = 0; round < ROUNDS; round++) {
-      // rotate the order so no mode always runs first (or after the same one)
-      const order = MODES.map((_, i) => MODES[(i + round) % MODES.length]!);
+      // rotate the order, and reverse it every other round, so no mode always runs first or after the same one
+      const rotated = MODES.map((_, i) => MODES[(i + Math.floor(round / 2)) % MODES.length]!);
+      const order = round % 2 ? rotated.reverse() : rotated;
       for (const mode of order) {
         const ac = new AbortController();
         if (mode.watch) {
@@ -140,7 +143,7 @@ async function main(): Promise<void> {
       const cpus = r.map((x) => x.cpuUsPerMsg);
       const cpuPerMsg = median(cpus);
       const spread = `${cpuPerMsg.toFixed(2)} [${quantile(cpus, 0.25).toFixed(2)}-${quantile(cpus, 0.75).toFixed(2)}]`;
-      const overhead = mode.watch ? `${(((cpuPerMsg - baseCpu) / baseCpu) * 100).toFixed(1)}%` : '-';
+      const overhead = mode === MODES[0] ? '-' : `${(((cpuPerMsg - baseCpu) / baseCpu) * 100).toFixed(1)}%`;
       console.log(
         `${mode.name.padEnd(52)} ${Math.round(median(r.map((x) => x.rate))).toLocaleString('en-US').padStart(12)} ${`${(median(r.map((x) => x.cpuShare)) * 100).toFixed(0)}%`.padStart(11)} ${spread.padStart(20)} ${overhead.padStart(9)}`,
       );
