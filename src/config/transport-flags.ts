@@ -115,6 +115,13 @@ export const TRANSPORT_FLAGS: FlagSpec[] = [
     help: 'PEM CA certificates client certificates must chain to; clients are then asked for one',
     apply: (config, value) => void (t(config).ca = file(value as string)),
   },
+  // [security] mosquitto's capath: a directory of CA certificates (*.pem, *.crt, c_rehash HASH.0 links)
+  {
+    name: '--capath',
+    arg: 'DIR',
+    help: 'directory of CA certificates (*.pem, *.crt, HASH.0) client certificates must chain to, with or instead of --ca',
+    apply: (config, value) => void (t(config).capath = file(value as string)),
+  },
   {
     name: '--require-certificate',
     help: 'refuse tls/wss clients without a certificate that verifies against --ca',
@@ -168,8 +175,9 @@ export function transportFlagProblem(config: Config): TransportFlagProblem | und
   const hasTls = f.cert !== undefined;
   if (f.tlsPort !== undefined && !hasTls) return { flag: '--tls-port', detail: 'needs --cert and --key' };
   if (f.wssPort !== undefined && !hasTls) return { flag: '--wss-port', detail: 'needs --cert and --key' };
-  if (f.requireCertificate && f.ca === undefined) return { flag: '--require-certificate', detail: 'needs --ca (the CA client certificates must chain to)' };
-  if (f.useIdentityAsUsername && f.ca === undefined) return { flag: '--use-identity-as-username', detail: 'needs --ca (only a verified certificate names a user)' };
+  // [security] --capath counts as a CA too
+  if (f.requireCertificate && f.ca === undefined && f.capath === undefined) return { flag: '--require-certificate', detail: 'needs --ca (the CA client certificates must chain to)' };
+  if (f.useIdentityAsUsername && f.ca === undefined && f.capath === undefined) return { flag: '--use-identity-as-username', detail: 'needs --ca (only a verified certificate names a user)' };
   return undefined;
 }
 
@@ -199,6 +207,7 @@ export function flagListeners(config: Config): ListenerConfig[] {
   const secured = (l: ListenerConfig): ListenerConfig => {
     const tls: NonNullable<ListenerConfig['tls']> = { certFile: f.cert!, keyFile: f.key!, requireCertificate: f.requireCertificate ?? false };
     if (f.ca !== undefined) tls.caFile = f.ca;
+    if (f.capath !== undefined) tls.capath = f.capath; // [security]
     if (f.tlsMinVersion !== undefined) tls.minVersion = f.tlsMinVersion;
     if (f.tlsKeylog !== undefined) tls.keylog = f.tlsKeylog;
     return { ...l, tls, ...(f.useIdentityAsUsername ? { certificateUsername: 'identity' as const } : {}) };
