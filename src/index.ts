@@ -8,3 +8,5 @@ export { DEFAULT_LIMITS, type BrokerLimits } from './broker/limits.js';
 export type { Clock, Link, LinkInfo, Logger, TimerHandle, SessionStore, RetainedStore } from './broker/ports.js';
 export { systemClock } from './broker/ports.js';
 export type { Packet, PublishPacket, QoS, ProtocolVersion } from './protocol/packets.js';
+// The web dashboard, HTTP API and /metrics for an embedded broker (docs/dashboard.md).
+export { startDashboard, DEFAULT_HTTP_HOST, DEFAULT_HTTP_PORT, type Dashboard, type DashboardOptions } from './dashboard/index.js';

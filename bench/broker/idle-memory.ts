@@ -1,13 +1,13 @@
 // Memory of glassmq per idle MQTT connection, measured inside the broker after a forced full GC (RSS, V8 heap,
 // external memory), with an optional heap snapshot of the loaded broker to name what each connection holds.
 // The broker runs from the built output (`npm run build` first; run.ts builds it too) unless --from=src.
-//   node --import tsx bench/broker/idle-memory.ts [--connections=10000] [--keepalive=0] [--from=dist|src] [--snapshot=FILE] [-- extra broker flags]
+//   node --import tsx bench/broker/idle-memory.ts [--connections=10000] [--keepalive=0] [--from=dist|src] [--snapshot=FILE] [--cpu-prof=DIR] [-- extra broker flags]
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { freePort, REPO_ROOT, stopProcess, waitForPort } from '../../test/helpers/net.js';
 
 type Memory = NodeJS.MemoryUsage;
-type Reply = { kind: 'measure'; memory: Memory } | { kind: 'snapshot'; path?: string; error?: string };
+type Reply = { kind: 'measure'; memory: Memory; spaces: Record<string, number> } | { kind: 'snapshot'; path?: string; error?: string };
 
 const argv = process.argv.slice(2);
 const dashdash = argv.indexOf('--');
@@ -18,6 +18,7 @@ const N = Number(opt('connections') ?? 10_000);
 const KEEPALIVE = Number(opt('keepalive') ?? 0);
 const FROM = opt('from') ?? 'dist';
 const SNAPSHOT = opt('snapshot');
+const CPU_PROF = opt('cpu-prof');
 
 function ask(child: ChildProcess, msg: unknown, kind: Reply['kind']): Promise<Reply> {
   return new Promise((resolve, reject) => {
@@ -34,8 +35,10 @@ function ask(child: ChildProcess, msg: unknown, kind: Reply['kind']): Promise<Re
   });
 }
 
-async function measure(child: ChildProcess): Promise<Memory> {
-  return ((await ask(child, 'measure', 'measure')) as { memory: Memory }).memory;
+/** process.memoryUsage() after a full GC, plus each V8 heap space's resident bytes (as `space:NAME`). */
+async function measure(child: ChildProcess): Promise<Memory & Record<string, number>> {
+  const reply = (await ask(child, 'measure', 'measure')) as { memory: Memory; spaces: Record<string, number> };
+  return { ...reply.memory, ...Object.fromEntries(Object.entries(reply.spaces).map(([k, v]) => [`space:${k}`, v])) };
 }
 
 function holdIdle(port: number): Promise<{ child: ChildProcess; result: Record<string, number> }> {
@@ -57,7 +60,7 @@ const port = await freePort();
 const entry = FROM === 'src' ? ['--import', 'tsx', 'src/cli/main.ts'] : ['dist/src/cli/main.js'];
 const broker = spawn(
   process.execPath,
-  ['--expose-gc', '--import', './bench/broker/gc-probe.mjs', ...entry, 'broker', '--memory', '--port', String(port), '--max-connections', String(N * 2), ...extra],
+  ['--expose-gc', ...(CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${resolve(CPU_PROF)}`] : []), '--import', './bench/broker/gc-probe.mjs', ...entry, 'broker', '--memory', '--port', String(port), '--max-connections', String(N * 2), ...extra],
   { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] },
 );
 let logBytes = 0;
@@ -72,9 +75,11 @@ try {
   load = held.child;
   await new Promise((r) => setTimeout(r, 1000));
   const after = await measure(broker);
-  const per = (k: keyof Memory): string => `${((after[k] - before[k]) / N / 1024).toFixed(2)} KB`;
+  const per = (k: string): string => `${(((after[k] ?? 0) - (before[k] ?? 0)) / N / 1024).toFixed(2)} KB`;
   console.log(`glassmq (${FROM}) ${N} idle connections, keepalive ${KEEPALIVE}: connect rate ${held.result.rate!.toFixed(0)} conn/s`);
-  console.log(`  per connection after GC: rss ${per('rss')}, heapUsed ${per('heapUsed')}, external ${per('external')}, arrayBuffers ${per('arrayBuffers')}`);
+  console.log(`  per connection after GC: rss ${per('rss')}, heapTotal ${per('heapTotal')}, heapUsed ${per('heapUsed')}, external ${per('external')}, arrayBuffers ${per('arrayBuffers')}`);
+  const spaces = Object.keys(after).filter((k) => k.startsWith('space:') && Math.abs(after[k]! - (before[k] ?? 0)) >= N * 10);
+  console.log(`  resident heap spaces per connection: ${spaces.map((k) => `${k.slice('space:'.length)} ${per(k)}`).join(', ')}`);
   console.log(`  log output: ${((logBytes - logBefore) / N).toFixed(0)} bytes per connection`);
   console.log(`  totals: rss ${(before.rss / 1048576).toFixed(1)} -> ${(after.rss / 1048576).toFixed(1)} MB, heapUsed ${(before.heapUsed / 1048576).toFixed(1)} -> ${(after.heapUsed / 1048576).toFixed(1)} MB`);
   if (SNAPSHOT) {

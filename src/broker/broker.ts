@@ -219,6 +219,8 @@ export class Broker {
     );
     this.hooks.connected?.(conn.info);
     this.cluster?.holdWill(conn.clientId, conn.will); // [cluster] published by another node if this one dies
+    session.will = conn.will; // [persistence] stored with the session: published after a restart if the broker dies
+    this.sessions.changed(session, 'will');
     this.delivery.resume(session);
   }
 
@@ -236,6 +238,7 @@ export class Broker {
       this.sessions.changed(session, 'expiry'); // [persistence] a durable store records when it went offline
       if (conn.will && cause !== 'server-shutdown') this.wills.connectionLost(session, conn.will);
       conn.will = undefined;
+      session.will = undefined; // [persistence]
       this.delivery.handOffShared(session, session.expiryInterval === 0);
       if (session.expiryInterval === 0) this.endSession(session);
       else if (session.expiryInterval !== SESSION_NEVER_EXPIRES) this.scheduleExpiry(session);
@@ -257,7 +260,7 @@ export class Broker {
     this.expiryTimers.get(session)?.cancel();
     this.expiryTimers.delete(session);
     this.wills.firePending(session);
-    for (const entry of [...session.subscriptions.values()]) this.removeEntry(session, entry);
+    if (session.subscriptionCount > 0) for (const entry of [...session.subscriptions.values()]) this.removeEntry(session, entry);
     this.delivery.handOffShared(session, true);
     if (this.sessions.get(session.clientId) === session) this.sessions.delete(session.clientId);
   }
@@ -361,6 +364,12 @@ export class Broker {
         // Message Expiry counts from now, as for a will published here [MQTT-3.1.2-8]
         this.publish(createMessage(m.topic, m.payload, m.qos, m.retain, m.properties, this.clock.now(), m.origin), undefined);
       },
+      counters: () => ({
+        'clients/connected': this.stats.clientsConnected,
+        'subscriptions/count': this.subscriptionCount,
+        'publish/messages/received': this.stats.publishReceived,
+        'publish/messages/sent': this.stats.publishSent,
+      }),
     };
   }
 

@@ -67,6 +67,10 @@ export class Connection implements PublishTarget {
   private pressure: OutputPressure | undefined;
   /** Bytes handed to the socket so far. */
   private bytesOut = 0;
+  /** Per-connection totals beside the broker-wide stats: plain increments, read by the dashboard once a second. */
+  bytesReceived = 0;
+  packetsReceived = 0;
+  packetsSent = 0;
 
   constructor(
     readonly link: Link,
@@ -100,6 +104,15 @@ export class Connection implements PublishTarget {
     return this.state !== 'closed';
   }
 
+  get bytesSent(): number {
+    return this.bytesOut;
+  }
+
+  /** Clock ms of the last bytes received, kept by the keepalive monitor (undefined while keepalive is off). */
+  get lastReceivedAt(): number | undefined {
+    return this.keepaliveMonitor?.lastReceivedAt;
+  }
+
   /** How many outgoing QoS 1/2 PUBLISHes may await acknowledgement [MQTT-3.3.4-9]. */
   get sendWindow(): number {
     return Math.min(this.broker.limits.maxInflight, this.clientReceiveMaximum);
@@ -115,6 +128,7 @@ export class Connection implements PublishTarget {
   received(chunk: Buffer): void {
     if (this.state === 'closed') return;
     this.broker.stats.bytesReceived += chunk.length;
+    this.bytesReceived += chunk.length;
     this.keepaliveMonitor?.touch();
     try {
       decodeFor(this, chunk);
@@ -134,6 +148,7 @@ export class Connection implements PublishTarget {
 
   private process(packet: Packet): void {
     this.broker.stats.messagesReceived++;
+    this.packetsReceived++;
     if (this.broker.verbose) this.broker.logger.info(`Received ${summarizePacket(packet, this.version)} from ${this.clientId || '?'}`);
     try {
       dispatchPacket(this, packet);
@@ -229,6 +244,7 @@ export class Connection implements PublishTarget {
     this.bytesOut += buf.length;
     this.broker.stats.bytesSent += buf.length;
     this.broker.stats.messagesSent++;
+    this.packetsSent++;
   }
 
   uncork(): void {

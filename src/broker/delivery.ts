@@ -43,7 +43,7 @@ export class DeliveryEngine {
       return;
     }
     const d = new Delivery(message, qos, retain, subscriptionIds, share);
-    if (online && session.queue.length === 0 && session.inflight.size < conn.sendWindow && !full) {
+    if (online && session.queue.length === 0 && session.inflightCount < conn.sendWindow && !full) {
       if (this.sendNew(conn, session, d, now)) return;
     }
     if (full && this.publisher) conn.throttle(this.publisher); // slow the publisher rather than fill the queue
@@ -57,7 +57,7 @@ export class DeliveryEngine {
     const now = this.broker.clock.now();
     const queue = session.queue;
     let sent = false;
-    while (queue.length > 0 && session.inflight.size < conn.sendWindow && !conn.outputFull) {
+    while (queue.length > 0 && session.inflightCount < conn.sendWindow && !conn.outputFull) {
       const d = queue.shift()!;
       session.queuedBytes -= d.message.payload.length;
       sent = true;
@@ -93,7 +93,7 @@ export class DeliveryEngine {
     const conn = session.connection;
     if (!conn) return;
     const now = this.broker.clock.now();
-    for (const d of session.inflight.values()) {
+    if (session.inflightCount > 0) for (const d of session.inflight.values()) {
       if (d.state === DeliveryState.PubrelSent) conn.send({ type: 'pubrel', packetId: d.packetId });
       else this.write(conn, d.message, d.qos, d.retain, d.subscriptionIds, d.packetId, true, now);
     }
@@ -108,7 +108,7 @@ export class DeliveryEngine {
   handOffShared(session: Session, ending: boolean): void {
     const movable = session.queue.extract((d) => d.share !== undefined);
     for (const d of movable) session.queuedBytes -= d.message.payload.length;
-    for (const [id, d] of session.inflight) {
+    if (session.inflightCount > 0) for (const [id, d] of session.inflight) {
       if (d.share && d.qos === 1 && d.state === DeliveryState.PublishSent) {
         session.inflight.delete(id);
         movable.push(d);

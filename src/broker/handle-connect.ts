@@ -64,6 +64,8 @@ export function handleConnect(conn: Connection, packet: ConnectPacket): void {
     if (will.topic.startsWith('$SYS')) return conn.refuse(ReasonCode.NotAuthorized); // clients cannot publish to $SYS
     // 5.0 [MQTT-3.2.2-13]; 3.x cannot be told, so its will is published without being stored
     if (v5 && will.retain && !broker.retainAvailable) return conn.refuse(ReasonCode.RetainNotSupported);
+    // [security] message_size_limit covers the will, as mosquitto 2: CONNACK 0x95 (3.x: 5, it has no such code)
+    if (limits.maxPayloadSize > 0 && will.payload.length > limits.maxPayloadSize) return conn.refuse(v5 ? ReasonCode.PacketTooLarge : ReasonCode.NotAuthorized);
   }
   conn.clientId = clientId;
   conn.username = packet.username;

@@ -2,5 +2,8 @@
 import type { Connection } from './connection.js';
 
 export function handlePingreq(conn: Connection): void {
-  conn.send({ type: 'pingresp' });
+  // the pinged hook (dashboard keepalive ticks) costs nothing when unset, and pings are rare
+  const pinged = conn.broker.hooks.pinged;
+  pinged?.(conn.info, 'pingreq');
+  if (conn.send({ type: 'pingresp' })) pinged?.(conn.info, 'pingresp');
 }

@@ -45,6 +45,11 @@ export function handlePublish(conn: Connection, packet: PublishPacket): void {
     throw new ProtocolError('RETAIN_NOT_SUPPORTED', ReasonCode.RetainNotSupported); // v5 [MQTT-3.2.2-14]
   }
 
+  // [security] message_size_limit, as mosquitto 2: not routed, the QoS flow completed. 5.0 gets 0x97 Quota
+  // exceeded ("an administratively imposed limit"): mosquitto 2.0.11 sends 0x95, which PUBACK / PUBREC may not
+  // carry [MQTT-3.4.2-1] (Table 3.4, 3.5)
+  const maxPayload = conn.broker.limits.maxPayloadSize;
+  if (maxPayload > 0 && packet.payload.length > maxPayload) return refused(conn, packet, ReasonCode.QuotaExceeded);
   if (topic.startsWith(SYS_PREFIX)) return refused(conn, packet); // clients cannot publish to $SYS
   const authorize = conn.broker.hooks.authorizePublish;
   if (authorize) {
@@ -71,10 +76,11 @@ function accept(conn: Connection, packet: PublishPacket, topic: string): void {
 }
 
 /** A refused PUBLISH: 3.x acknowledged as usual and dropped [MQTT-3.3.5-2]; 5.0 answered 0x87. */
-function refused(conn: Connection, packet: PublishPacket): void {
-  conn.broker.logger.debug({ clientId: conn.clientId, topic: packet.topic }, 'publish not authorized');
+function refused(conn: Connection, packet: PublishPacket, reason: number = ReasonCode.NotAuthorized): void {
+  // [security] reason: also QuotaExceeded for message_size_limit
+  conn.broker.logger.debug({ clientId: conn.clientId, topic: packet.topic, reason }, reason === ReasonCode.NotAuthorized ? 'publish not authorized' : 'publish payload too large: dropped');
   const id = packet.packetId ?? 0;
-  const reasonCode = conn.version === 5 ? ReasonCode.NotAuthorized : undefined;
+  const reasonCode = conn.version === 5 ? reason : undefined;
   if (packet.qos === 1) sendAck(conn, { type: 'puback', packetId: id, reasonCode });
   // a PUBREC >= 0x80 ends the exchange [MQTT-4.3.3-9]; 3.x completes it normally with PUBREL / PUBCOMP
   if (packet.qos === 2) {

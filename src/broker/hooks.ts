@@ -32,7 +32,9 @@ export type DisconnectCause =
   | 'protocol-error'
   | 'session-taken-over'
   | 'server-shutdown'
-  | 'not-authorized';
+  | 'not-authorized'
+  /** Closed by an operator (dashboard DELETE /api/clients/:id): 5.0 DISCONNECT 0x98; the will is published [MQTT-3.1.2-8]. */
+  | 'administrative-action';
 
 /** [security] What authenticate answers (see BrokerHooks.authenticate). */
 export type AuthenticateVerdict = boolean | number | undefined | { readonly username: string };
@@ -55,6 +57,8 @@ export interface BrokerHooks {
   published?(message: Message, client: ClientInfo | undefined): void;
   subscribed?(client: ClientInfo, topicFilter: string, grantedQos: QoS): void;
   unsubscribed?(client: ClientInfo, topicFilter: string): void;
+  /** A PINGREQ arrived ('pingreq') and was answered ('pingresp'); keepalive traffic only, never on the publish path. */
+  pinged?(client: ClientInfo, type: 'pingreq' | 'pingresp'): void;
 }
 
 /** Just the logging call safeHooks needs (ports.ts Logger has it). */
@@ -75,7 +79,7 @@ export function safeHooks(hooks: BrokerHooks, log: ErrorLog): BrokerHooks {
     const fn = hooks[name] as ((...args: unknown[]) => unknown) | undefined;
     if (fn) (safe as Record<string, unknown>)[name] = fn.bind(hooks);
   }
-  const observers = ['connected', 'disconnected', 'published', 'subscribed', 'unsubscribed'] as const;
+  const observers = ['connected', 'disconnected', 'published', 'subscribed', 'unsubscribed', 'pinged'] as const;
   for (const name of observers) {
     const fn = hooks[name] as ((...args: unknown[]) => void) | undefined;
     if (!fn) continue;

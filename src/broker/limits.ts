@@ -20,6 +20,8 @@ export interface BrokerLimits {
   topicAliasMaximum: number;
   /** Seconds a new connection may take to send CONNECT. */
   connectTimeout: number;
+  /** [security] mosquitto's message_size_limit: largest PUBLISH / will payload accepted (bytes); 0 = no limit. */
+  maxPayloadSize: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<BrokerLimits> = {
@@ -32,6 +34,7 @@ export const DEFAULT_LIMITS: Readonly<BrokerLimits> = {
   maxOutputBuffer: 1_048_576,
   topicAliasMaximum: 10,
   connectTimeout: 10,
+  maxPayloadSize: 0, // [security] no limit, as mosquitto
 };
 
 /** Largest value a 4-byte Maximum Packet Size / remaining length allows (spec 2.1.4). */

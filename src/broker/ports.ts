@@ -142,6 +142,8 @@ export interface StoredSession<D> {
   readonly queue: SessionQueue<D>;
   readonly incomingQos2: Set<number>;
   pendingWill: Will | undefined;
+  /** [persistence] The will of the current connection: stored while connected, published after a crash. */
+  readonly will: Will | undefined;
   queuedBytes: number;
   readonly connection: unknown;
 }
@@ -209,6 +211,8 @@ export interface ClusterInbound {
   localRetained(): Iterable<StoredMessage>;
   /** Publishes as if from this node (wills of a dead node's clients): local subscribers and the other nodes. */
   publish(message: StoredMessage): void;
+  /** This node's counters ($SYS names relative to $SYS/broker/), summed over the nodes into cluster totals. */
+  counters(): Readonly<Record<string, number>>;
 }
 
 /** What the broker tells the other nodes. Every call returns at once; Redis work happens behind it. */

@@ -55,11 +55,29 @@ export class Delivery {
 
 
 export class Session {
-  readonly subscriptions = new Map<string, SubscriptionEntry>();
+  // The collections below are created on first use: most sessions (an idle client, a QoS 0 subscriber) never
+  // need some of them, and an empty Map costs ~200 bytes per connection. Read the counts to test without creating.
+  private subscriptionMap: Map<string, SubscriptionEntry> | undefined;
+  private inflightMap: Map<number, Delivery> | undefined;
+  private incomingQos2Set: Set<number> | undefined;
+
+  get subscriptions(): Map<string, SubscriptionEntry> {
+    return (this.subscriptionMap ??= new Map());
+  }
   /** Outgoing QoS 1/2 deliveries that have a packet id, in send order. */
-  readonly inflight = new Map<number, Delivery>();
+  get inflight(): Map<number, Delivery> {
+    return (this.inflightMap ??= new Map());
+  }
   /** Incoming QoS 2 packet ids whose PUBREL has not arrived yet. */
-  readonly incomingQos2 = new Set<number>();
+  get incomingQos2(): Set<number> {
+    return (this.incomingQos2Set ??= new Set());
+  }
+  get subscriptionCount(): number {
+    return this.subscriptionMap?.size ?? 0;
+  }
+  get inflightCount(): number {
+    return this.inflightMap?.size ?? 0;
+  }
   /** Seconds; SESSION_NEVER_EXPIRES for never. */
   expiryInterval = 0;
   /** The will of the current connection (cleared by a normal DISCONNECT). */
@@ -91,7 +109,7 @@ export class Session {
   allocatePacketId(): number {
     for (let tries = 0; tries < MAX_PACKET_ID; tries++) {
       this.lastPacketId = this.lastPacketId >= MAX_PACKET_ID ? 1 : this.lastPacketId + 1;
-      if (!this.inflight.has(this.lastPacketId)) return this.lastPacketId; // [MQTT-4.3.2-1] [MQTT-4.3.3-1]
+      if (!this.inflightMap?.has(this.lastPacketId)) return this.lastPacketId; // [MQTT-4.3.2-1] [MQTT-4.3.3-1]
     }
     return 0;
   }

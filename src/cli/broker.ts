@@ -6,6 +6,7 @@ import type { Config } from '../config/config.js'; // [security]
 import type { Logger } from 'pino'; // [security]
 import { createSecurity, SecurityStartError } from '../server/security.js'; // [security]
 import { createLogger } from '../server/logger.js';
+import { createConfiguredLogger, LogConfigError, type ConfiguredLogger } from '../server/log-config.js'; // [security] log_dest, log_type
 import { ListenerStartError, startServer } from '../server/start.js';
 import { VERSION } from '../version.js';
 
@@ -33,9 +34,18 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const config = parsed.config;
-  const logger = createLogger({ verbose: config.verbose });
-  if (config.testConfig) return testConfig(config, parsed.file, logger); // [security]
-  for (const note of parsed.file?.notes ?? []) logger.info(`config: ${note}`); // [security] ignored / partly applied directives
+  if (config.testConfig) return testConfig(config, parsed.file, createLogger({ verbose: config.verbose })); // [security]
+  // [security] log_dest / log_type: where lines go and how many (a log file that cannot open stops the start)
+  let log: ConfiguredLogger;
+  try {
+    log = createConfiguredLogger(config);
+  } catch (err) {
+    if (!(err instanceof LogConfigError)) throw err;
+    console.error(`glassmq broker: ${err.message}`);
+    return EXIT_FAILURE;
+  }
+  const logger = log.logger;
+  for (const note of [...(parsed.file?.notes ?? []), ...log.notes]) logger.info(`config: ${note}`); // [security] ignored / partly applied directives
   // Signals are caught from before the listeners open, so a SIGTERM right after the port accepts still shuts
   // down cleanly (it is acted on once the start has finished).
   let signalled: string | undefined;
@@ -60,6 +70,7 @@ export async function run(argv: string[]): Promise<number> {
     }
     throw err;
   }
+  log.attachTopic(running.broker); // [security] log_dest topic: $SYS/broker/log/<L> from now on
   logger.info(`glassmq ${VERSION} running`);
   // [transport] every flag / default listener (tcp, ws, tls, wss, unix) and the dashboard; file listeners log themselves
   const where = (running.urls ?? []).join(', ');
@@ -83,6 +94,7 @@ export async function run(argv: string[]): Promise<number> {
         () => {
           clearTimeout(force);
           logger.info('stopped');
+          log.close(); // [security] log files, after the last line
           resolve(0);
         },
         (err: unknown) => {

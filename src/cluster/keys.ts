@@ -13,6 +13,8 @@ export const keys = {
   retained: `${KEY_PREFIX}retained`,
   /** HASH client id -> "NODE EPOCH" of the connection that holds it. */
   clients: `${KEY_PREFIX}clients`,
+  /** HASH of one node's counters ($SYS names), refreshed with the heartbeat: the cluster totals add them up. */
+  stats: (node: string) => `${KEY_PREFIX}stats:${node}`,
   /** HASH client id -> encoded will (message-codec.ts) of one node's connections: published if the node dies. */
   wills: (node: string) => `${KEY_PREFIX}wills:${node}`,
   /** Lock (SET NX with a TTL) so one surviving node publishes a dead node's wills. */

@@ -2,7 +2,7 @@
 // sending node, time left before it expires, 5.0 properties) followed by the payload bytes untouched.
 //   [u32 BE header length][header JSON, UTF-8][payload]
 import type { StoredMessage } from '../broker/ports.js';
-import type { QoS } from '../protocol/packets.js';
+import type { QoS, Will } from '../protocol/packets.js';
 import type { Properties } from '../protocol/properties.js';
 
 const HEADER_LENGTH_BYTES = 4;
@@ -85,4 +85,19 @@ function reviveBuffers(_key: string, value: unknown): unknown {
     if (Array.isArray(data)) return Buffer.from(data as number[]);
   }
   return value;
+}
+
+/** A will as the message it becomes when its node dies: Will Delay Interval dropped (no session to wait for). */
+export function willMessage(clientId: string, will: Will, now: number): StoredMessage {
+  let properties = will.properties;
+  if (properties?.willDelayInterval !== undefined) {
+    const { willDelayInterval: _delay, ...rest } = properties;
+    properties = Object.keys(rest).length ? rest : undefined;
+  }
+  return { topic: will.topic, payload: will.payload, qos: will.qos, retain: will.retain, properties, receivedAt: now, expiresAt: undefined, origin: clientId };
+}
+
+export /** What clears a retained message on the other nodes: an empty payload [MQTT-3.3.1-6]. */
+export function emptyRetained(topic: string, now: number): StoredMessage {
+  return { topic, payload: Buffer.alloc(0), qos: 0, retain: true, properties: undefined, receivedAt: now, expiresAt: undefined, origin: undefined };
 }

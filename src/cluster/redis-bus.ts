@@ -11,15 +11,14 @@
 import { Redis } from 'ioredis';
 import type { ClusterBus, ClusterInbound, ClusterSharedFilter, Logger, StoredMessage } from '../broker/ports.js';
 import type { Will } from '../protocol/packets.js';
-import { parseSharedSubscription } from '../protocol/index.js';
 import { ClientClaims } from './client-claims.js';
 import { decodeEvent, encodeEvent, type ClusterEvent } from './cluster-events.js';
 import { ClusterError, maskUrl } from './errors.js';
-import { RemoteFilterIndex } from './filter-index.js';
+import { ClusterView } from './cluster-view.js';
 import { channels, keys } from './keys.js';
-import { decodeClusterMessage, encodeClusterMessage } from './message-codec.js';
+import { decodeClusterMessage, emptyRetained, encodeClusterMessage, willMessage } from './message-codec.js';
 import { RedisLink } from './redis-link.js';
-import { groupKey, SharedGroupIndex, type GroupPick } from './shared-groups.js';
+import { groupKey, type GroupPick } from './shared-groups.js';
 
 /** How often a node says it is alive, and how long that lasts: a node silent for 3 beats gets no messages. */
 const HEARTBEAT_MS = 2000;
@@ -44,9 +43,7 @@ export interface RedisBusOptions {
 export class RedisClusterBus implements ClusterBus {
   readonly nodeId: string;
   private inbound: ClusterInbound | undefined;
-  private readonly index = new RemoteFilterIndex();
-  /** Share groups of every node, this one included. */
-  private readonly shared = new SharedGroupIndex();
+  private readonly view: ClusterView;
   private readonly local = new Map<string, number>();
   private readonly claims = new ClientClaims();
   private readonly matched = new Set<string>();
@@ -58,6 +55,10 @@ export class RedisClusterBus implements ClusterBus {
   private readonly wills = new Map<string, Buffer>();
   /** Wills a previous run of this node id left in Redis (it was killed): published once attached. */
   private orphanWills: Buffer[] = [];
+  /** How many other nodes were alive at the last resync. */
+  private liveOthers = 0;
+  /** The other live nodes' counters, as of the last resync. */
+  private readonly remoteCounters = new Map<string, Record<string, string>>();
   /** No reaping before this time: after Redis returns, the other nodes need a moment to beat again. */
   private reapNotBefore = 0;
   private closed = false;
@@ -72,6 +73,7 @@ export class RedisClusterBus implements ClusterBus {
     options: RedisBusOptions,
   ) {
     this.nodeId = options.nodeId;
+    this.view = new ClusterView(options.nodeId);
     this.log = options.logger;
     this.now = options.now ?? Date.now;
   }
@@ -128,9 +130,10 @@ export class RedisClusterBus implements ClusterBus {
 
   publish(message: StoredMessage): ClusterSharedFilter | undefined {
     const topic = message.topic;
-    if ((this.index.size === 0 && this.shared.size === 0) || topic.startsWith(LOCAL_ONLY_PREFIX)) return undefined;
-    const targets = this.index.size === 0 ? this.matched : this.index.match(topic, this.matched);
-    const pick = this.shared.pick(topic);
+    const { plain, groups } = this.view;
+    if ((plain.size === 0 && groups.size === 0) || topic.startsWith(LOCAL_ONLY_PREFIX)) return undefined;
+    const targets = plain.size === 0 ? this.matched : plain.match(topic, this.matched);
+    const pick = groups.pick(topic);
     if (pick) for (const node of pick.byNode.keys()) if (node !== this.nodeId) targets.add(node);
     try {
       if (targets.size === 0) return pick && this.servedHere(pick);
@@ -172,7 +175,7 @@ export class RedisClusterBus implements ClusterBus {
     if (count > 0) this.local.set(filter, count);
     else this.local.delete(filter);
     if (count !== (added ? 1 : 0)) return; // only the first / last one changes the node's set
-    this.applyFilter(this.nodeId, filter, added);
+    this.view.apply(this.nodeId, filter, added);
     if (!this.link.ready) return; // register() writes the whole set when Redis returns
     const tx = this.cmd.multi();
     if (added) tx.sadd(keys.filters(this.nodeId), filter);
@@ -215,14 +218,20 @@ export class RedisClusterBus implements ClusterBus {
 
   *sysValues(): Iterable<readonly [string, number | string]> {
     yield ['cluster/node', this.nodeId];
-    yield ['cluster/nodes', 1 + [...this.index.nodes].length];
-    yield ['cluster/remote-filters', this.index.size];
-    yield ['cluster/share-groups', this.shared.size];
+    yield ['cluster/nodes', 1 + this.liveOthers];
+    yield ['cluster/remote-filters', this.view.plain.size];
+    yield ['cluster/share-groups', this.view.groups.size];
     yield ['cluster/messages/sent', this.sent];
     yield ['cluster/messages/received', this.received];
     yield ['cluster/messages/undeliverable', this.undeliverable];
     yield ['cluster/redis/connected', this.link.ready ? 1 : 0];
     yield ['cluster/redis/outages', this.link.outages];
+    // cluster totals: this node now, the others as of their last heartbeat
+    for (const [name, value] of Object.entries(this.inbound?.counters() ?? {})) {
+      let total = value;
+      for (const c of this.remoteCounters.values()) total += Number(c[name] ?? 0);
+      yield [`cluster/total/${name}`, total];
+    }
   }
 
   async close(): Promise<void> {
@@ -233,7 +242,7 @@ export class RedisClusterBus implements ClusterBus {
       await this.cmd
         .multi()
         .srem(keys.nodes, this.nodeId)
-        .del(keys.filters(this.nodeId), keys.alive(this.nodeId))
+        .del(keys.filters(this.nodeId), keys.alive(this.nodeId), keys.stats(this.nodeId))
         .publish(channels.events, encodeEvent({ type: 'leave', node: this.nodeId }))
         .exec()
         .catch(() => {});
@@ -269,13 +278,13 @@ export class RedisClusterBus implements ClusterBus {
     if (!e || e.node === this.nodeId) return;
     switch (e.type) {
       case 'filter':
-        this.applyFilter(e.node, e.filter, e.added);
+        this.view.apply(e.node, e.filter, e.added);
         return;
       case 'reset':
         void this.loadNode(e.node).catch(() => {});
         return;
       case 'leave':
-        this.forget(e.node);
+        this.view.forget(e.node);
         return;
       case 'takeover':
         if (this.claims.remote(e.clientId, e.epoch)) this.inbound?.takenOver(e.clientId); // [MQTT-3.1.4-3]
@@ -306,47 +315,22 @@ export class RedisClusterBus implements ClusterBus {
       for (const dead of members.filter((_, i) => alive[i] === null)) void this.reap(dead).catch(() => {});
     }
     const reads = this.cmd.pipeline();
-    for (const n of live) reads.smembers(keys.filters(n));
+    for (const n of live) reads.smembers(keys.filters(n)).hgetall(keys.stats(n));
     const results = live.length ? await reads.exec() : [];
     const liveSet = new Set(live);
-    for (const n of [...this.index.nodes, ...this.shared.nodesWithGroups()]) {
-      if (n !== this.nodeId && !liveSet.has(n)) this.forget(n);
-    }
+    this.liveOthers = live.length;
+    for (const n of this.view.nodes()) if (!liveSet.has(n)) this.view.forget(n);
+    this.remoteCounters.clear();
     live.forEach((n, i) => {
-      const [err, filters] = results?.[i] ?? [null, []];
-      if (!err) this.replaceNode(n, filters as string[]);
+      const [err, filters] = results?.[2 * i] ?? [null, []];
+      if (!err) this.view.replaceNode(n, filters as string[]);
+      const [statsErr, counters] = results?.[2 * i + 1] ?? [null, {}];
+      if (!statsErr) this.remoteCounters.set(n, counters as Record<string, string>);
     });
   }
 
   private async loadNode(node: string): Promise<void> {
-    this.replaceNode(node, await this.cmd.smembers(keys.filters(node)));
-  }
-
-  /** A node's filter set as Redis holds it: plain filters and $share/{group}/{filter} memberships. */
-  private replaceNode(node: string, filters: string[]): void {
-    const plain: string[] = [];
-    const groups: string[] = [];
-    for (const f of filters) {
-      const share = parseSharedSubscription(f);
-      if (share) groups.push(groupKey(share.group, share.filter));
-      else plain.push(f);
-    }
-    this.index.replace(node, plain);
-    this.shared.replace(node, groups);
-  }
-
-  private applyFilter(node: string, filter: string, added: boolean): void {
-    const share = parseSharedSubscription(filter);
-    if (share && added) this.shared.add(node, share.group, share.filter);
-    else if (share) this.shared.remove(node, share.group, share.filter);
-    else if (node === this.nodeId) return; // plain filters of this node: its own topic tree routes them
-    else if (added) this.index.add(node, filter);
-    else this.index.remove(node, filter);
-  }
-
-  private forget(node: string): void {
-    this.index.forget(node);
-    this.shared.forget(node);
+    this.view.replaceNode(node, await this.cmd.smembers(keys.filters(node)));
   }
 
   /**
@@ -357,7 +341,7 @@ export class RedisClusterBus implements ClusterBus {
     if ((await this.cmd.set(keys.reaper(node), this.nodeId, 'PX', REAP_LOCK_MS, 'NX')) !== 'OK') return;
     const wills = Object.values(await this.cmd.hgetallBuffer(keys.wills(node)));
     await this.cmd.multi().srem(keys.nodes, node).del(keys.filters(node), keys.wills(node)).exec();
-    this.forget(node);
+    this.view.forget(node);
     this.log.warn(`cluster: node ${node} stopped beating: removed it, published ${wills.length} will(s) of its clients`);
     this.publishWills(wills);
   }
@@ -375,7 +359,10 @@ export class RedisClusterBus implements ClusterBus {
 
   private async heartbeat(): Promise<void> {
     if (!this.link.ready) return;
-    const replies = await this.cmd.multi().set(keys.alive(this.nodeId), '1', 'PX', ALIVE_TTL_MS).sismember(keys.nodes, this.nodeId).exec().catch(() => null);
+    const tx = this.cmd.multi().set(keys.alive(this.nodeId), '1', 'PX', ALIVE_TTL_MS).sismember(keys.nodes, this.nodeId);
+    const counters = this.inbound?.counters();
+    if (counters) tx.hset(keys.stats(this.nodeId), counters).pexpire(keys.stats(this.nodeId), ALIVE_TTL_MS);
+    const replies = await tx.exec().catch(() => null);
     if (replies?.[1]?.[1] !== 0) return;
     // reaped while alive (this process stalled longer than ALIVE_TTL_MS): join again with everything
     this.log.warn('cluster: the other nodes took this node for dead: registering again');
@@ -422,18 +409,4 @@ export class RedisClusterBus implements ClusterBus {
       if (node !== this.nodeId) this.inbound?.retained(message.topic, message);
     }
   }
-}
-
-/** A will as the message it becomes: Will Delay Interval dropped (the node is gone: no session to wait for). */
-function willMessage(clientId: string, will: Will, now: number): StoredMessage {
-  let properties = will.properties;
-  if (properties?.willDelayInterval !== undefined) {
-    const { willDelayInterval: _delay, ...rest } = properties;
-    properties = Object.keys(rest).length ? rest : undefined;
-  }
-  return { topic: will.topic, payload: will.payload, qos: will.qos, retain: will.retain, properties, receivedAt: now, expiresAt: undefined, origin: clientId };
-}
-
-function emptyRetained(topic: string, now: number): StoredMessage {
-  return { topic, payload: Buffer.alloc(0), qos: 0, retain: true, properties: undefined, receivedAt: now, expiresAt: undefined, origin: undefined };
 }

@@ -1,6 +1,6 @@
 // `glassmq broker` flags: a table of flag specs (later helpers add --ws-port, --tls-port, --cert, -c ... by
 // adding rows), parsed into a validated Config. Errors are values naming the flag.
-import { defaultConfig, DEFAULT_HTTP_HOST, DEFAULT_HTTP_PORT, DEFAULT_TCP_PORT, type Config, type HttpListenerConfig } from './config.js';
+import { defaultConfig, DEFAULT_HTTP_HOST, DEFAULT_HTTP_PORT, DEFAULT_TCP_PORT, type AuthThrottleConfig, type Config, type HttpListenerConfig } from './config.js'; // [security] AuthThrottleConfig
 import { TRANSPORT_FLAGS, transportFlagProblem } from './transport-flags.js'; // [transport] ws, tls, wss, unix
 
 export type FlagErrorCode = 'UNKNOWN_FLAG' | 'MISSING_VALUE' | 'BAD_VALUE';
@@ -50,6 +50,18 @@ function intFlag(name: string, key: keyof Config, arg: string, help: string, min
     help,
     apply(config, value) {
       (config[key] as number) = parseInteger(value as string, min, max);
+    },
+  };
+}
+
+/** [security] One setting of the failed-login throttle. */
+function throttleFlag(name: string, key: keyof AuthThrottleConfig, arg: string, help: string): FlagSpec {
+  return {
+    name,
+    arg,
+    help,
+    apply(config, value) {
+      config.authThrottle = { ...config.authThrottle, [key]: parseInteger(value as string, 0, MAX_U32) };
     },
   };
 }
@@ -246,6 +258,11 @@ export const BROKER_FLAGS: FlagSpec[] = [
       (config.security ??= {}).allowAnonymous = value === 'true';
     },
   },
+  // [security] message_size_limit and the failed-login throttle (docs/security.md)
+  intFlag('--message-size-limit', 'maxPayloadSize', 'BYTES', 'largest PUBLISH / will payload accepted (0 = no limit; 5.0 clients get 0x95)', 0, PROTOCOL_MAX_PACKET_SIZE),
+  throttleFlag('--auth-fail-limit', 'limit', 'N', 'failed logins per address within --auth-fail-window before a lockout (default 5; 0 = no throttle)'),
+  throttleFlag('--auth-fail-window', 'windowS', 'S', 'seconds in which failed logins are counted (default 60; 0 = no throttle)'),
+  throttleFlag('--auth-lockout', 'lockoutS', 'S', 'seconds an address is refused after too many failed logins (default 30; 0 = no throttle)'),
   ...TRANSPORT_FLAGS, // [transport] --ws-port ... --proxy-protocol (docs/transport.md)
 ];
 

@@ -36,11 +36,12 @@ export function loadBrokerConfig(argv: readonly string[]): LoadResult {
 function partlySupported(m: MosquittoConfig): string[] {
   const notes: string[] = [];
   if (m.glassmq.nodeId !== undefined && m.glassmq.cluster === undefined) notes.push('node_id ignored: no cluster line');
-  if (m.messageSizeLimit) notes.push(`message_size_limit ${m.messageSizeLimit} is not enforced: use max_packet_size to bound what clients send`);
-  const dests = m.logDest.filter((d) => d.kind !== 'stderr');
-  if (dests.length > 0) notes.push(`log_dest ${dests.map((d) => (d.kind === 'file' ? `file ${d.path}` : d.kind)).join(', ')} ignored: glassmq logs to stderr`);
-  const types = m.logTypes.filter((t) => t !== 'all' && t !== 'debug');
-  if (types.length > 0) notes.push(`log_type ${types.join(', ')}: glassmq logs errors, warnings and notices always; 'all' or 'debug' add one line per packet`);
+  // [security] message_size_limit, log_dest and log_type are applied now; what remains is said by server/log-config.ts
+  for (const l of m.listeners) {
+    if (l.tlsVersion !== 'tlsv1.1') continue;
+    // tested: Node 20's OpenSSL 3 completes a TLS 1.1 handshake only at SECLEVEL=0, which would weaken every connection
+    notes.push(`${l.source.file}:${l.source.line}: tls_version tlsv1.1: glassmq accepts TLS 1.2 and 1.3 only (Node's OpenSSL 3 refuses TLS 1.1 at its default security level)`);
+  }
   return notes;
 }
 
@@ -68,7 +69,17 @@ export function configFromMosquitto(m: MosquittoConfig): Config {
   if (m.sysInterval !== undefined) c.sysInterval = m.sysInterval;
   // mosquitto -v is `log_type all`; debug is where mosquitto logs every packet
   if (m.logTypes.includes('all') || m.logTypes.includes('debug')) c.verbose = true;
+  // [security] message_size_limit (broker core maxPayloadSize), log_dest / log_type (server/log-config.ts), throttle
+  if (m.messageSizeLimit !== undefined) c.maxPayloadSize = m.messageSizeLimit;
+  if (m.logDest.length > 0) c.logDest = m.logDest.map((d) => ({ ...d }));
+  if (m.logTypes.length > 0) c.logTypes = [...m.logTypes];
   const g = m.glassmq;
+  if (g.authFailLimit !== undefined || g.authFailWindow !== undefined || g.authLockout !== undefined) {
+    c.authThrottle = {};
+    if (g.authFailLimit !== undefined) c.authThrottle.limit = g.authFailLimit;
+    if (g.authFailWindow !== undefined) c.authThrottle.windowS = g.authFailWindow;
+    if (g.authLockout !== undefined) c.authThrottle.lockoutS = g.authLockout;
+  }
   if (g.httpListener) c.http = { host: g.httpListener.address, port: g.httpListener.port, token: g.httpToken };
   if (g.trace !== undefined) c.trace = g.trace;
   if (g.captureFile !== undefined) c.capture = g.captureFile;
@@ -172,6 +183,10 @@ export function renderEffectiveConfig(config: Config, file: MosquittoConfig | un
   m.maxQueuedBytes = config.maxQueuedBytes;
   m.retainAvailable = config.retainAvailable ?? true;
   m.sysInterval = config.sysInterval;
+  m.messageSizeLimit = config.maxPayloadSize ?? 0; // [security]
+  if (config.authThrottle?.limit !== undefined) m.glassmq.authFailLimit = config.authThrottle.limit; // [security] flags over the file
+  if (config.authThrottle?.windowS !== undefined) m.glassmq.authFailWindow = config.authThrottle.windowS;
+  if (config.authThrottle?.lockoutS !== undefined) m.glassmq.authLockout = config.authThrottle.lockoutS;
   if (config.verbose && !m.logTypes.includes('all')) m.logTypes.push('all');
   if (config.http) {
     m.glassmq.httpListener = { port: config.http.port, address: config.http.host };
@@ -205,6 +220,7 @@ function listenerSettings(l: ListenerConfig): ListenerSettings {
     out.certfile = l.tls.certFile;
     out.keyfile = l.tls.keyFile;
     if (l.tls.caFile !== undefined) out.cafile = l.tls.caFile;
+    if (l.tls.capath !== undefined) out.capath = l.tls.capath; // [security] --capath
     if (l.tls.requireCertificate) out.requireCertificate = true;
     if (l.tls.minVersion !== undefined) out.tlsVersion = l.tls.minVersion;
   }

@@ -44,6 +44,13 @@ export interface Config {
   listeners?: ListenerConfig[];
   /** [security] retain_available (5.0 Retain Available); default true. */
   retainAvailable?: boolean;
+  /** [security] message_size_limit / --message-size-limit: largest PUBLISH or will payload; 0 or undefined = none. */
+  maxPayloadSize?: number;
+  /** [security] auth_fail_limit / auth_fail_window / auth_lockout (and flags); undefined fields keep the defaults. */
+  authThrottle?: AuthThrottleConfig;
+  /** [security] log_dest lines (undefined: stderr) and log_type lines (undefined: error, warning, notice, information). */
+  logDest?: LogDestConfig[];
+  logTypes?: string[];
   // ---- [trace] the live inspector (docs/trace.md); optional so older Config literals still fit ----
   /** [trace] --trace: print every packet with every field to stdout. */
   trace?: boolean;
@@ -75,6 +82,8 @@ export interface TransportFlags {
   cert?: string;
   key?: string;
   ca?: string;
+  /** [security] --capath DIR. */
+  capath?: string;
   requireCertificate?: boolean;
   useIdentityAsUsername?: boolean;
   tlsMinVersion?: 'tlsv1.2' | 'tlsv1.3';
@@ -91,6 +100,16 @@ export interface ClusterConfig {
   /** undefined: HOSTNAME-PID, chosen at start. */
   nodeId: string | undefined;
 }
+
+/** [security] The failed-login throttle: `limit` failures within `windowS` seconds lock the address out for `lockoutS`; any 0 = off. */
+export interface AuthThrottleConfig {
+  limit?: number;
+  windowS?: number;
+  lockoutS?: number;
+}
+
+/** [security] One log_dest line. */
+export type LogDestConfig = { kind: 'stderr' | 'stdout' | 'syslog' | 'topic' | 'dlt' | 'none' } | { kind: 'file'; path: string };
 
 /** [security] Who may connect and what they may do. undefined fields: not set (see docs/security.md for the defaults). */
 export interface SecurityConfig {
@@ -120,7 +139,7 @@ export interface ListenerConfig {
   maxConnections: number;
   /** Only with per_listener_settings true: this listener's own settings. */
   security?: SecurityConfig;
-  /** FILE:LINE of the `listener` line, for messages. */
+  /** FILE:LINE of the `listener` line, for messages; [transport] the flag (`--ws-port` ...) for flag and default listeners. */
   source: string;
 }
 

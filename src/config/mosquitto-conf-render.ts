@@ -85,6 +85,9 @@ export function renderMosquittoConfig(c: MosquittoConfig, options: RenderOptions
   line(out, '', 'tls_keylog', g.tlsKeylog);
   line(out, '', 'data_dir', g.dataDir);
   line(out, '', 'sync', g.sync);
+  line(out, '', 'auth_fail_limit', g.authFailLimit); // [security] throttle
+  line(out, '', 'auth_fail_window', g.authFailWindow);
+  line(out, '', 'auth_lockout', g.authLockout);
 
   if (c.listeners.length === 0) out.push('', '# no listener configured: the broker uses its default listeners');
   for (const l of c.listeners) listener(out, l, c.perListenerSettings);

@@ -55,6 +55,10 @@ export interface GlassmqSettings {
   tlsKeylog?: string;
   dataDir?: string;
   sync?: 'normal' | 'full';
+  /** [security] The failed-login throttle: failures, window (s), lockout (s); 0 = off. */
+  authFailLimit?: number;
+  authFailWindow?: number;
+  authLockout?: number;
 }
 
 export interface MosquittoConfig {

@@ -93,6 +93,10 @@ export const GLOBAL_DIRECTIVES: Record<string, GlobalApply> = {
   tls_keylog: glassmq((g, d) => void (g.tlsKeylog = requireValue(d))),
   data_dir: glassmq((g, d) => void (g.dataDir = requireValue(d))),
   sync: glassmq((g, d) => void (g.sync = oneOf(d, ['normal', 'full'] as const))),
+  // [security] the failed-login throttle (docs/security.md); 0 turns it off
+  auth_fail_limit: glassmq((g, d) => void (g.authFailLimit = int(d, 0, INT32_MAX))),
+  auth_fail_window: glassmq((g, d) => void (g.authFailWindow = int(d, 0, SECONDS_PER_DAY))),
+  auth_lockout: glassmq((g, d) => void (g.authLockout = int(d, 0, SECONDS_PER_DAY))),
 };
 
 /** Directives that may appear more than once in one scope (each adds to a list). */

@@ -90,8 +90,9 @@ async function publish(ctx: ApiContext, req: IncomingMessage, res: ServerRespons
 function disconnectClient(ctx: ApiContext, clientId: string, res: ServerResponse): void {
   const conn = findConnection(ctx.broker, clientId);
   if (!conn) throw new ApiError(404, 'CLIENT_NOT_CONNECTED', `no connected client "${clientId}"`);
-  // 5.0 clients are told why (DISCONNECT 0x98); the will is published as for any unrequested close
-  conn.disconnect(ReasonCode.AdministrativeAction, 'not-authorized');
+  // 5.0 clients are told why (DISCONNECT 0x98); the will is published as for any close the client did not ask
+  // for with DISCONNECT 0x00 [MQTT-3.1.2-8] [MQTT-3.14.4-3]
+  conn.disconnect(ReasonCode.AdministrativeAction, 'administrative-action', 'disconnected by an operator');
   sendJson(res, 200, { clientId, disconnected: true });
 }
 

@@ -1,20 +1,14 @@
-// Per-client activity while a Clients view is open: bytes and packets each way, when the last packet arrived,
-// and the recent PINGREQ / PINGRESP times (the "ticks" of the keepalive indicator). It attaches to a connection's
-// byte stream (MQTT bytes for every transport, WebSocket framing already removed) and detaches completely when
-// nobody watches: the read side through a 'data' listener, the write side by wrapping the instance's write()
-// (the broker writes each packet as one buffer: Connection.writeBuffer).
-import type { Duplex } from 'node:stream';
-import { PACKET_TYPE } from '../protocol/constants.js';
+// Per-client activity for the Clients view. Nothing here runs per packet: bytes and packet counts are the
+// connection's own totals and "time since the last packet" is the keepalive monitor's last-received time, all
+// read when the once-a-second client list is built. PINGREQ / PINGRESP ticks come from the broker's `pinged` hook
+// (the ping handler; pings are rare), which is tapped only while a Clients view is open.
+import type { Broker } from '../broker/broker.js';
 import type { Connection } from '../broker/connection.js';
-import { PacketWalker } from './packet-walker.js';
+import type { ClientInfo } from '../broker/hooks.js';
+import { onHook } from './hook-taps.js';
 
-const PINGREQ_BIT = 1 << PACKET_TYPE.pingreq;
-const TYPE_SHIFT = 4;
-/** PINGRESP is its fixed header alone: type byte and Remaining Length 0. */
-const PINGRESP_BYTE = PACKET_TYPE.pingresp << TYPE_SHIFT;
-const PINGRESP_LENGTH = 2;
-/** How many ping ticks are kept per client (a minute at a 5 s keepalive). */
-const MAX_TICKS = 24;
+/** How many ping ticks are kept per client (a minute of PINGREQ + PINGRESP at a 5 s keepalive). */
+export const MAX_TICKS = 24;
 
 export interface PingTick {
   readonly at: number;
@@ -26,119 +20,49 @@ export interface ActivitySnapshot {
   readonly bytesOut: number;
   readonly packetsIn: number;
   readonly packetsOut: number;
-  /** Clock ms of the last packet from the client, or undefined when none arrived since watching began. */
+  /** Clock ms of the last bytes from the client; undefined when its keepalive is 0 (no monitor keeps the time). */
   readonly lastPacketAt: number | undefined;
   readonly pings: readonly PingTick[];
-  /** Clock ms since when these counters run. */
-  readonly since: number;
 }
 
-type WriteFn = Duplex['write'];
-/** write() as the broker calls it (one Buffer), with room for the optional encoding and callback. */
-type Write3 = (this: Duplex, chunk: unknown, encoding?: unknown, cb?: unknown) => boolean;
-
-class Tracker {
-  bytesIn = 0;
-  bytesOut = 0;
-  packetsIn = 0;
-  packetsOut = 0;
-  lastPacketAt: number | undefined;
-  readonly pings: PingTick[] = [];
-  private readonly walkIn = new PacketWalker();
-  private readonly onData: (chunk: Buffer) => void;
-
-  constructor(
-    readonly stream: Duplex,
-    private readonly now: () => number,
-    readonly since: number,
-  ) {
-    this.onData = (chunk) => this.received(chunk);
-    // prepend: the broker's own listener may close the connection inside its call
-    stream.prependListener('data', this.onData);
-    const original = (Object.getPrototypeOf(stream) as { write: WriteFn }).write as unknown as Write3;
-    this.original = original;
-    // Runs once per packet the broker writes: fixed parameters (no rest array), the checks inline.
-    const wrapped = (chunk: unknown, encoding?: unknown, cb?: unknown): boolean => {
-      const length = (chunk as Buffer).length;
-      this.bytesOut += length;
-      this.packetsOut++;
-      if (length === PINGRESP_LENGTH && (chunk as Buffer)[0] === PINGRESP_BYTE) this.tick('pingresp'); // spec 3.13: fixed header only
-      return original.call(stream, chunk, encoding, cb);
-    };
-    (stream as unknown as { write: Write3 }).write = wrapped as Write3;
-  }
-
-  private readonly original: Write3;
-
-  private received(chunk: Buffer): void {
-    this.bytesIn += chunk.length;
-    const n = this.walkIn.walk(chunk, PINGREQ_BIT, this.onPingreq);
-    if (n > 0) {
-      this.packetsIn += n;
-      this.lastPacketAt = this.now(); // once per chunk: the packets of one chunk arrived together
-    }
-  }
-
-  private readonly onPingreq = (): void => this.tick('pingreq');
-
-  tick(type: PingTick['type']): void {
-    this.pings.push({ at: this.now(), type });
-    if (this.pings.length > MAX_TICKS) this.pings.shift();
-  }
-
-  detach(): void {
-    this.stream.removeListener('data', this.onData);
-    // Put the prototype's method back as the own property rather than deleting it: a delete would switch the
-    // socket object to slow (dictionary) property access for the rest of its life.
-    (this.stream as unknown as { write: Write3 }).write = this.original;
-  }
-
-  snapshot(): ActivitySnapshot {
-    return {
-      bytesIn: this.bytesIn,
-      bytesOut: this.bytesOut,
-      packetsIn: this.packetsIn,
-      packetsOut: this.packetsOut,
-      lastPacketAt: this.lastPacketAt,
-      pings: [...this.pings],
-      since: this.since,
-    };
-  }
-}
-
-/** Tracks the connections it is shown; `stop()` takes every hook off again. */
 export class ClientActivity {
-  private readonly trackers = new Map<Connection, Tracker>();
+  /** Keyed by the connection's ClientInfo (one object per connection): forgotten with the connection. */
+  private ticks = new WeakMap<ClientInfo, PingTick[]>();
+  private stopTap: (() => void) | undefined;
 
-  constructor(private readonly now: () => number) {}
+  constructor(private readonly broker: Broker) {}
 
-  /** Starts tracking connections not seen yet and forgets closed ones. */
-  sync(connections: Iterable<Connection>): void {
-    const live = new Set<Connection>();
-    for (const conn of connections) {
-      live.add(conn);
-      if (!this.trackers.has(conn) && conn.isOpen) {
-        this.trackers.set(conn, new Tracker(conn.link.stream, this.now, this.now()));
-      }
-    }
-    for (const [conn, tracker] of this.trackers) {
-      if (!live.has(conn) || !conn.isOpen) {
-        tracker.detach();
-        this.trackers.delete(conn);
-      }
-    }
+  get active(): boolean {
+    return this.stopTap !== undefined;
   }
 
-  get(conn: Connection): ActivitySnapshot | undefined {
-    return this.trackers.get(conn)?.snapshot();
+  /** Starts recording ping ticks (a Clients view opened). */
+  start(): void {
+    this.stopTap ??= onHook(this.broker, 'pinged', (client, type) => this.tick(client, type));
   }
 
-  get size(): number {
-    return this.trackers.size;
-  }
-
+  /** Takes the hook off and forgets the ticks. */
   stop(): void {
-    for (const tracker of this.trackers.values()) tracker.detach();
-    this.trackers.clear();
+    this.stopTap?.();
+    this.stopTap = undefined;
+    this.ticks = new WeakMap();
+  }
+
+  private tick(client: ClientInfo, type: PingTick['type']): void {
+    let list = this.ticks.get(client);
+    if (!list) this.ticks.set(client, (list = []));
+    list.push({ at: this.broker.clock.now(), type });
+    if (list.length > MAX_TICKS) list.shift();
+  }
+
+  get(conn: Connection): ActivitySnapshot {
+    return {
+      bytesIn: conn.bytesReceived,
+      bytesOut: conn.bytesSent,
+      packetsIn: conn.packetsReceived,
+      packetsOut: conn.packetsSent,
+      lastPacketAt: conn.lastReceivedAt,
+      pings: [...(this.ticks.get(conn.info) ?? [])],
+    };
   }
 }

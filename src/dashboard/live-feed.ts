@@ -2,7 +2,7 @@
 // for a Clients view, and message-flow batches four times a second for a Flow view (a Topics view only turns the
 // topic counters on; it reads /api/topics). Everything is sampled on a
 // timer, never per message, so an open dashboard costs the broker a few reads per second; the per-message
-// publish hook and the per-connection activity counters run only while a view that needs them is open.
+// publish hook runs only while a Topics or Flow view is open, the ping hook only while a Clients view is.
 import type { Broker } from '../broker/broker.js';
 import { ClientActivity } from './client-activity.js';
 import { RateSampler } from './rates.js';
@@ -37,7 +37,7 @@ export class LiveFeed {
   ) {
     this.rates = new RateSampler(broker.stats, broker.clock.now());
     this.traffic = new TrafficObserver(broker);
-    this.activity = new ClientActivity(() => broker.clock.now());
+    this.activity = new ClientActivity(broker);
     // The rate history is kept even with no page open so a page opened later starts with a full chart.
     this.sampleTimer = setInterval(() => this.sample(), SAMPLE_MS);
     this.sampleTimer.unref();
@@ -64,8 +64,8 @@ export class LiveFeed {
     // The per-message publish hook runs only while a Topics or Flow view is open; the Overview costs nothing per message.
     if (this.watching('topics').length > 0 || this.watching('flow').length > 0) this.traffic.start();
     else this.traffic.stop();
-    const clients = this.watching('clients').length > 0;
-    if (clients) this.activity.sync(connectedClients(this.broker));
+    // A Clients view only adds the ping-tick hook (pings are rare); its counters are read once a second.
+    if (this.watching('clients').length > 0) this.activity.start();
     else this.activity.stop();
     const flow = this.watching('flow').length > 0;
     this.traffic.collectFlow = flow;
@@ -94,7 +94,6 @@ export class LiveFeed {
 
   private sendClients(to: Watcher[]): void {
     const conns = connectedClients(this.broker);
-    this.activity.sync(conns);
     const data = { serverTime: this.broker.clock.now(), clients: conns.map((c) => clientView(c, this.activity)) };
     for (const w of to) w.stream.send('clients', data);
   }

@@ -82,17 +82,10 @@ export function findConnection(broker: Broker, clientId: string): Connection | u
   return conn && conn.state === 'connected' ? conn : undefined;
 }
 
-/** Socket byte counters when the stream is a net.Socket (tcp, tls, unix); WebSocket streams have none. */
-function socketBytes(conn: Connection): { bytesIn: number; bytesOut: number } | undefined {
-  const s = conn.link.stream as { bytesRead?: unknown; bytesWritten?: unknown };
-  return typeof s.bytesRead === 'number' && typeof s.bytesWritten === 'number' ? { bytesIn: s.bytesRead, bytesOut: s.bytesWritten } : undefined;
-}
-
-export function clientView(conn: Connection, activity: ClientActivity | undefined) {
+export function clientView(conn: Connection, activity: ClientActivity) {
   const info = conn.link.info;
   const session = conn.session;
-  const act = activity?.get(conn);
-  const bytes = socketBytes(conn) ?? (act ? { bytesIn: act.bytesIn, bytesOut: act.bytesOut } : { bytesIn: null, bytesOut: null });
+  const act = activity.get(conn);
   return {
     clientId: conn.clientId,
     username: conn.username ?? null,
@@ -106,11 +99,12 @@ export function clientView(conn: Connection, activity: ClientActivity | undefine
     subscriptions: session ? [...session.subscriptions.values()].map((e) => ({ filter: e.filter, qos: e.options.qos })) : [],
     inflight: session?.inflight.size ?? 0,
     queued: session?.queue.length ?? 0,
-    ...bytes,
-    packetsIn: act?.packetsIn ?? null,
-    packetsOut: act?.packetsOut ?? null,
-    lastPacketAt: act?.lastPacketAt ?? null,
-    pings: act?.pings ?? [],
+    bytesIn: act.bytesIn,
+    bytesOut: act.bytesOut,
+    packetsIn: act.packetsIn,
+    packetsOut: act.packetsOut,
+    lastPacketAt: act.lastPacketAt ?? null,
+    pings: act.pings,
     tls: info.tls ?? null,
   };
 }

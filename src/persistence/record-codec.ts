@@ -68,14 +68,17 @@ export interface MessageRow {
 
 const encodedProperties = new WeakMap<object, string | null>();
 
-/** Values for the message columns, in schema order; properties are encoded once per message, not per delivery. */
-export function messageValues(m: StoredMessage): unknown[] {
-  let props = encodedProperties.get(m);
-  if (props === undefined) {
-    props = encodeProperties(m.properties);
-    encodedProperties.set(m, props);
+/** Appends the message columns, in schema order; properties are encoded once per message, not per delivery. */
+export function pushMessageValues(values: unknown[], m: StoredMessage): void {
+  let props: string | null | undefined = null;
+  if (m.properties !== undefined) {
+    props = encodedProperties.get(m);
+    if (props === undefined) {
+      props = encodeProperties(m.properties);
+      encodedProperties.set(m, props);
+    }
   }
-  return [m.topic, m.payload, m.qos, m.retain ? 1 : 0, props, m.receivedAt, m.expiresAt ?? null, m.origin ?? null];
+  values.push(m.topic, m.payload, m.qos, m.retain ? 1 : 0, props, m.receivedAt, m.expiresAt ?? null, m.origin ?? null);
 }
 
 export function messageFields(row: MessageRow): StoredMessage {

@@ -110,6 +110,9 @@ export const MIGRATIONS: readonly string[] = [
     FROM queue;
   DROP TABLE queue;
   DROP TABLE inflight;
+  -- the will of the connection a session has (NULL while offline): if the broker dies, the connection was
+  -- lost, and the restarted broker publishes it as for a network loss
+  ALTER TABLE sessions ADD COLUMN connection_will BLOB;
   `,
 ];
 

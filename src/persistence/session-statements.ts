@@ -2,7 +2,7 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { BatchDelete, BatchInsert } from './batch-sql.js';
 
-/** The message columns queue and inflight rows carry, in the order messageValues() gives them. */
+/** The message columns queue and inflight rows carry, in the order pushMessageValues() gives them. */
 const MESSAGE_FIELDS = ['topic', 'payload', 'msg_qos', 'msg_retain', 'properties', 'received_at', 'expires_at', 'origin'];
 const MESSAGE_COLUMNS = MESSAGE_FIELDS.join(', ');
 /** A deliveries row in the order deliveryValues() (sqlite-session-store.ts) gives it. */
@@ -38,9 +38,9 @@ export function prepareSessionStatements(db: Database): SessionStatements {
   const p = (sql: string): Statement => db.prepare(sql);
   return {
     upsertSession: p(
-      `INSERT INTO sessions (client_id, expiry_interval, offline_since, pending_will) VALUES (?, ?, ?, ?)
+      `INSERT INTO sessions (client_id, expiry_interval, offline_since, pending_will, connection_will) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (client_id) DO UPDATE SET expiry_interval = excluded.expiry_interval,
-         offline_since = excluded.offline_since, pending_will = excluded.pending_will`,
+         offline_since = excluded.offline_since, pending_will = excluded.pending_will, connection_will = excluded.connection_will`,
     ),
     deleteSession: ['sessions', 'subscriptions', 'deliveries', 'incoming_qos2'].map((t) => p(`DELETE FROM ${t} WHERE client_id = ?`)),
     deleteSessionRow: p('DELETE FROM sessions WHERE client_id = ?'),
@@ -64,7 +64,7 @@ export function prepareSessionStatements(db: Database): SessionStatements {
     updateDelivery: p('UPDATE deliveries SET packet_id = ?, state = ? WHERE client_id = ? AND seq = ?'),
     insertIncoming: p('INSERT OR IGNORE INTO incoming_qos2 (client_id, packet_id) VALUES (?, ?)'),
     deleteIncoming: p('DELETE FROM incoming_qos2 WHERE client_id = ? AND packet_id = ?'),
-    allSessions: p('SELECT client_id, expiry_interval, offline_since, pending_will FROM sessions'),
+    allSessions: p('SELECT client_id, expiry_interval, offline_since, pending_will, connection_will FROM sessions'),
     allSubscriptions: p('SELECT * FROM subscriptions'),
     allInflight: p(
       `SELECT client_id, seq, packet_id, state, qos, retain, subscription_ids, ${MESSAGE_COLUMNS}

@@ -6,7 +6,7 @@
 // nothing in memory (evict), so a million queued messages cost disk, not RAM. Order is the row's seq.
 import type { SessionQueue } from '../broker/ports.js';
 
-/** What the queue needs from its store: row I/O and the seq of each delivery it wrote. */
+/** What the queue needs from its store: row I/O and the seqs it numbers rows with. */
 export interface QueueRows<D> {
   nextSeq(): number;
   /** The queue has writes waiting: call its write() before this turn's commit. */
@@ -27,17 +27,20 @@ export interface QueueRows<D> {
   deleteQueuedAfter(clientId: string, after: number): void;
   /** Up to `limit` rows with seq > after, in order, as live deliveries. */
   load(clientId: string, after: number, limit: number): { seq: number; item: D }[];
-  /** The smallest seq on disk for the client, if any. */
+  /** The smallest seq of a queued row on disk for the client, if any. */
   firstSeq(clientId: string): number | undefined;
-  readonly seqOf: WeakMap<object, number>;
 }
 
 /** Rows read at a time when the in-memory head runs dry. */
 const REFILL = 64;
 const BEFORE_ALL = Number.MIN_SAFE_INTEGER;
+/** The seq of an item that has no row (its session is not durable). */
+const NO_ROW = Number.NaN;
 
 export class SqliteQueue<D extends object> implements SessionQueue<D> {
+  /** The resident items from `head` on, and each one's row seq at the same index (no per-item map). */
   private items: D[] = [];
+  private seqs: number[] = [];
   private head = 0;
   /** Rows on disk (or about to be) that are not in `items`; all come after the resident ones. */
   private onDisk: number;
@@ -76,15 +79,16 @@ export class SqliteQueue<D extends object> implements SessionQueue<D> {
     if (this.dead) return;
     if (!this.durable()) {
       this.items.push(item); // ends with its connection: nothing to keep on disk
+      this.seqs.push(NO_ROW);
       return;
     }
     const seq = this.rows.nextSeq();
-    this.rows.seqOf.set(item, seq);
     this.insert(item, seq);
     // a connected session's queue is held in memory as well (bounded by --max-queued, as with --memory);
     // once rows wait on disk, later ones join them there so the order holds
     if (this.onDisk === 0 && this.online()) {
       this.items.push(item);
+      this.seqs.push(seq);
       this.cursor = seq;
     } else {
       this.onDisk++;
@@ -93,23 +97,27 @@ export class SqliteQueue<D extends object> implements SessionQueue<D> {
 
   unshift(item: D): void {
     if (this.dead) return;
-    const back = this.shifted.get(item) ?? this.shiftedPending.get(item);
-    if (back !== undefined) {
+    let seq = this.shifted.get(item) ?? this.shiftedPending.get(item);
+    if (seq !== undefined) {
       // taken from the head this turn and given back (not sent): its row was never touched
-      if (this.shiftedPending.delete(item)) this.insert(item, back);
+      if (this.shiftedPending.delete(item)) this.insert(item, seq);
       else this.shifted.delete(item);
     } else if (this.durable()) {
-      let seq = this.rows.seqOf.get(item);
-      if (seq === undefined) {
-        const first = this.resident > 0 ? this.rows.seqOf.get(this.items[this.head]!) : this.firstOnDisk();
-        seq = (first ?? this.rows.nextSeq()) - 1;
-        this.rows.seqOf.set(item, seq);
-      }
+      const first = this.resident > 0 ? this.seqs[this.head] : this.firstOnDisk();
+      seq = (first ?? this.rows.nextSeq()) - 1;
       this.insert(item, seq);
       if (seq > this.cursor) this.cursor = seq;
+    } else {
+      seq = NO_ROW;
     }
-    if (this.head > 0) this.items[--this.head] = item;
-    else this.items.unshift(item);
+    if (this.head > 0) {
+      this.head--;
+      this.items[this.head] = item;
+      this.seqs[this.head] = seq;
+    } else {
+      this.items.unshift(item);
+      this.seqs.unshift(seq);
+    }
   }
 
   peek(): D | undefined {
@@ -121,30 +129,35 @@ export class SqliteQueue<D extends object> implements SessionQueue<D> {
     if (this.resident === 0) this.refill(REFILL);
     if (this.head >= this.items.length) return undefined;
     const item = this.items[this.head]!;
+    const seq = this.seqs[this.head]!;
     (this.items as (D | undefined)[])[this.head] = undefined;
     this.head++;
     if (this.head === this.items.length) {
       this.items = [];
+      this.seqs = [];
       this.head = 0;
     }
-    this.take(item);
+    this.take(item, seq);
     return item;
   }
 
   extract(take: (item: D) => boolean): D[] {
     if (this.onDisk > 0) this.refill(this.onDisk);
     const kept: D[] = [];
+    const keptSeqs: number[] = [];
     const taken: D[] = [];
     for (let i = this.head; i < this.items.length; i++) {
       const item = this.items[i]!;
       if (take(item)) {
         taken.push(item);
-        this.remove(item);
+        this.remove(item, this.seqs[i]!);
       } else {
         kept.push(item);
+        keptSeqs.push(this.seqs[i]!);
       }
     }
     this.items = kept;
+    this.seqs = keptSeqs;
     this.head = 0;
     return taken;
   }
@@ -152,12 +165,13 @@ export class SqliteQueue<D extends object> implements SessionQueue<D> {
   clear(): void {
     if (!this.dead) {
       this.write();
-      for (let i = this.head; i < this.items.length; i++) this.remove(this.items[i]!);
+      for (let i = this.head; i < this.items.length; i++) this.remove(this.items[i]!, this.seqs[i]!);
       this.write();
       // rows in flight sit at or below the cursor and are not the queue's to delete
       if (this.onDisk > 0) this.rows.deleteQueuedAfter(this.clientId, this.cursor);
     }
     this.items = [];
+    this.seqs = [];
     this.head = 0;
     this.onDisk = 0;
     this.cursor = BEFORE_ALL;
@@ -184,17 +198,19 @@ export class SqliteQueue<D extends object> implements SessionQueue<D> {
     const n = this.resident;
     if (n === 0) return;
     this.write();
-    const first = this.rows.seqOf.get(this.items[this.head]!);
+    const first = this.seqs[this.head]!;
     this.onDisk += n;
     this.items = [];
+    this.seqs = [];
     this.head = 0;
-    this.cursor = first === undefined ? BEFORE_ALL : first - 1;
+    this.cursor = Number.isNaN(first) ? BEFORE_ALL : first - 1;
   }
 
   /** The session was deleted: its rows are gone, later calls touch only memory. */
   kill(): void {
     this.dead = true;
     this.items = [];
+    this.seqs = [];
     this.head = 0;
     this.onDisk = 0;
     this.inserts.clear();
@@ -219,25 +235,17 @@ export class SqliteQueue<D extends object> implements SessionQueue<D> {
   }
 
   /** Taken from the head: the store settles its row at the end of the turn (inflight row, or deleted). */
-  private take(item: D): void {
-    if (this.dead) return;
-    const pending = this.inserts.get(item);
-    if (pending !== undefined) {
-      this.inserts.delete(item);
-      this.shiftedPending.set(item, pending);
-    } else {
-      const seq = this.rows.seqOf.get(item);
-      if (seq === undefined) return;
-      this.shifted.set(item, seq);
-    }
+  private take(item: D, seq: number): void {
+    if (this.dead || Number.isNaN(seq)) return;
+    if (this.inserts.delete(item)) this.shiftedPending.set(item, seq);
+    else this.shifted.set(item, seq);
     this.rows.touch(this);
   }
 
-  private remove(item: D): void {
-    if (this.dead) return;
+  /** Removed from the queue for good (extract, clear): the row goes. */
+  private remove(item: D, seq: number): void {
+    if (this.dead || Number.isNaN(seq)) return;
     if (this.inserts.delete(item)) return; // pushed and taken in the same turn: never written
-    const seq = this.rows.seqOf.get(item);
-    if (seq === undefined) return;
     this.deletes.push(seq);
     this.rows.touch(this);
   }
@@ -256,8 +264,8 @@ export class SqliteQueue<D extends object> implements SessionQueue<D> {
       return;
     }
     for (const { seq, item } of page) {
-      this.rows.seqOf.set(item, seq);
       this.items.push(item);
+      this.seqs.push(seq);
       this.cursor = seq;
     }
     this.onDisk -= page.length;

@@ -13,7 +13,8 @@ import type {
 } from '../broker/ports.js';
 import type { SqliteDatabase } from './sqlite-database.js';
 import { SqliteQueue } from './sqlite-queue.js';
-import { decodeIds, decodeWill, encodeIds, encodeWill, messageFields, messageValues, type MessageRow } from './record-codec.js';
+import { decodeIds, decodeWill, encodeWill, messageFields } from './record-codec.js';
+import { pushDelivery, subscriptionOptions, type DeliveryRow, type InflightDbRow, type QueueRow, type SessionRow, type SubscriptionRow } from './session-rows.js';
 import { prepareSessionStatements, type SessionStatements } from './session-statements.js';
 
 const Dirty = { session: 1, subscriptions: 2, inflight: 4, incoming: 8 } as const;
@@ -48,15 +49,6 @@ interface Written<D> {
   dirty: number;
 }
 
-/** A queue or inflight row: the delivery's own columns and its message's. */
-type DeliveryRow = MessageRow & { qos: number; retain: number; subscription_ids: string | null };
-type QueueRow = DeliveryRow & { seq: number };
-
-/** Appends one deliveries row (DELIVERY_COLUMNS order) to a flat list of values. */
-function pushDelivery(values: unknown[], clientId: string, seq: number, packetId: number | null, state: number, d: StoredDelivery<StoredMessage>): void {
-  values.push(clientId, seq, packetId, state, d.qos, d.retain ? 1 : 0, encodeIds(d.subscriptionIds), ...messageValues(d.message));
-}
-
 export class SqliteSessionStore<
   S extends StoredSession<D>,
   D extends StoredDelivery<M> & object,
@@ -68,7 +60,6 @@ export class SqliteSessionStore<
   /** Queues with writes waiting for the end of the turn. */
   private readonly touched = new Set<SqliteQueue<D & object>>();
   private readonly st: SessionStatements;
-  private readonly seqOf = new WeakMap<object, number>();
   private readonly owners = new WeakMap<SqliteQueue<D & object>, S>();
   private seq: number;
   private restoredSessions: RestoredSession<S>[] | undefined;
@@ -196,7 +187,8 @@ export class SqliteSessionStore<
       const online = session.connection !== undefined;
       if (bits & Dirty.session) {
         w.offlineSince = online ? undefined : (w.offlineSince ?? now);
-        this.st.upsertSession.run(id, session.expiryInterval, w.offlineSince ?? null, encodeWill(session.pendingWill));
+        const connectionWill = online ? encodeWill(session.will) : null;
+        this.st.upsertSession.run(id, session.expiryInterval, w.offlineSince ?? null, encodeWill(session.pendingWill), connectionWill);
         w.stored = true;
       }
       if (bits & Dirty.subscriptions) this.writeSubscriptions(session);
@@ -277,7 +269,6 @@ export class SqliteSessionStore<
   }
 
   private readonly queueRows = {
-    seqOf: this.seqOf,
     nextSeq: (): number => ++this.seq,
     touch: (queue: SqliteQueue<D & object>): void => {
       this.touched.add(queue);
@@ -355,7 +346,9 @@ export class SqliteSessionStore<
       const session = this.factory.session(r.client_id, queue);
       this.bindQueue(queue, session);
       session.expiryInterval = r.expiry_interval;
-      session.pendingWill = decodeWill(r.pending_will);
+      // the broker died while the session had a connection: that connection was lost, and its will goes out as
+      // for a network loss, after what is left of its Will Delay Interval or when the session ends [MQTT-3.1.2-8]
+      session.pendingWill = decodeWill(r.pending_will) ?? (r.offline_since === null ? decodeWill(r.connection_will) : undefined);
       session.queuedBytes = q?.bytes ?? 0;
       const w = this.track(session, queue);
       // a session that was connected when the broker went down has been offline since then
@@ -382,33 +375,4 @@ export class SqliteSessionStore<
     }
     return out;
   }
-}
-
-interface SessionRow {
-  client_id: string;
-  expiry_interval: number;
-  offline_since: number | null;
-  pending_will: string | Buffer | null;
-}
-
-interface SubscriptionRow {
-  client_id: string;
-  filter: string;
-  qos: number;
-  no_local: number;
-  retain_as_published: number;
-  retain_handling: number;
-  subscription_id: number | null;
-}
-
-type InflightDbRow = DeliveryRow & { client_id: string; seq: number; packet_id: number; state: number };
-
-function subscriptionOptions(r: SubscriptionRow): StoredSubscriptionOptions {
-  return {
-    qos: r.qos as StoredSubscriptionOptions['qos'],
-    noLocal: r.no_local === 1,
-    retainAsPublished: r.retain_as_published === 1,
-    retainHandling: r.retain_handling as StoredSubscriptionOptions['retainHandling'],
-    subscriptionId: r.subscription_id ?? undefined,
-  };
 }

@@ -40,11 +40,9 @@ export function bindHost(l: ListenerConfig): string | undefined {
 function tlsOptions(l: ListenerConfig): TlsFileOptions | undefined {
   const t = l.tls;
   if (!t) return undefined;
-  if (t.capath !== undefined && t.caFile === undefined) {
-    throw new ListenerConfigError(`capath is not supported by glassmq's TLS listeners yet: use cafile (one PEM file with the CA certificates)`);
-  }
   const o: TlsFileOptions = { certFile: t.certFile, keyFile: t.keyFile, requireCertificate: t.requireCertificate };
   if (t.caFile !== undefined) o.caFile = t.caFile;
+  if (t.capath !== undefined) o.caPath = t.capath; // [security] every CA certificate in the directory (ca-path.ts)
   const min = t.minVersion && MIN_VERSION[t.minVersion];
   if (min) o.minVersion = min;
   if (t.keylog !== undefined) o.keylog = t.keylog;

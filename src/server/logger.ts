@@ -4,13 +4,25 @@ import { pino, type Logger } from 'pino';
 
 const LEVEL_NAMES: Readonly<Record<number, string>> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
 const OMIT = new Set(['level', 'time', 'msg', 'pid', 'hostname']);
+const NEEDS_QUOTES = /[\s"=]/;
 
 function formatValue(v: unknown): string {
-  if (typeof v === 'string') return /[\s"=]/.test(v) || v === '' ? JSON.stringify(v) : v;
+  if (typeof v === 'string') return v === '' || NEEDS_QUOTES.test(v) ? JSON.stringify(v) : v;
   return JSON.stringify(v);
 }
 
-/** One JSON record from pino -> one plain line. */
+/** Log lines come in bursts (a thousand connections a second): one ISO string per millisecond is enough. */
+let lastTime = NaN;
+let lastIso = '';
+function isoTime(ms: number): string {
+  if (ms !== lastTime) {
+    lastTime = ms;
+    lastIso = new Date(ms).toISOString();
+  }
+  return lastIso;
+}
+
+/** One JSON record from pino -> one plain line. Runs once per logged line (one per connection): kept lean. */
 export function formatLine(json: string): string {
   let rec: Record<string, unknown>;
   try {
@@ -18,12 +30,11 @@ export function formatLine(json: string): string {
   } catch {
     return json.trimEnd();
   }
-  const time = new Date(typeof rec.time === 'number' ? rec.time : Date.now()).toISOString();
-  const level = LEVEL_NAMES[rec.level as number] ?? String(rec.level);
-  const fields = Object.entries(rec)
-    .filter(([k]) => !OMIT.has(k))
-    .map(([k, v]) => `${k}=${formatValue(v)}`);
-  return [time, level, String(rec.msg ?? ''), ...fields].join(' ').trimEnd();
+  let line = `${isoTime(typeof rec.time === 'number' ? rec.time : Date.now())} ${LEVEL_NAMES[rec.level as number] ?? String(rec.level)} ${String(rec.msg ?? '')}`;
+  for (const k in rec) {
+    if (!OMIT.has(k)) line += ` ${k}=${formatValue(rec[k])}`;
+  }
+  return line.trimEnd();
 }
 
 export function createLogger(opts: { verbose?: boolean; level?: string; stream?: NodeJS.WritableStream } = {}): Logger {

@@ -6,6 +6,7 @@ import type { Logger as PinoLogger } from 'pino';
 import { AclFile } from '../auth/acl-file.js';
 import { createAuthHooks, type ListenerSecurity } from '../auth/auth-hooks.js';
 import { Authenticator } from '../auth/authenticator.js';
+import { DEFAULT_THROTTLE, type ThrottleOptions } from '../auth/failure-throttle.js'; // [security] auth_fail_* settings
 import { certificateUsername } from '../auth/cert-identity.js';
 import { AuthFileError } from '../auth/errors.js';
 import type { BrokerHooks } from '../broker/hooks.js';
@@ -13,6 +14,8 @@ import type { Link, LinkInfo } from '../broker/ports.js';
 import { listenerSecurity } from '../config/config-file.js';
 import type { Config, ListenerConfig } from '../config/config.js';
 import { ReasonCode } from '../protocol/constants.js';
+
+const MS_PER_SECOND = 1000;
 
 /** A password or ACL file that stops the start; the message is `FILE:LINE: what is wrong`. */
 export class SecurityStartError extends Error {
@@ -67,7 +70,7 @@ function buildSecurity(config: Config, logger: PinoLogger): Security {
     const key = JSON.stringify([s.allowAnonymous, s.passwordFile ?? null, s.aclFile ?? null]);
     let d = domains.get(key);
     if (!d) {
-      const authenticator = new Authenticator({ allowAnonymous: s.allowAnonymous, passwordFile: s.passwordFile });
+      const authenticator = new Authenticator({ allowAnonymous: s.allowAnonymous, passwordFile: s.passwordFile, throttle: throttleOptions(config) }); // [security] throttle settings
       d = { key, allowAnonymous: s.allowAnonymous, passwordFile: s.passwordFile, aclFile: s.aclFile, authenticator, acl: s.aclFile ? AclFile.load(s.aclFile) : null };
       domains.set(key, d);
     }
@@ -141,11 +144,15 @@ function buildSecurity(config: Config, logger: PinoLogger): Security {
       return errors;
     },
     describe() {
-      return [...domains.values()].map(
+      const throttle = { ...DEFAULT_THROTTLE, ...throttleOptions(config) }; // [security] the throttle in force
+      const throttleLine = throttle.lockoutMs === 0
+        ? 'security: failed-login throttle off'
+        : `security: failed-login throttle ${throttle.maxFailures} failure(s) in ${throttle.windowMs / MS_PER_SECOND} s -> ${throttle.lockoutMs / MS_PER_SECOND} s lockout per address`;
+      return [throttleLine, ...[...domains.values()].map(
         (d) =>
           `security: anonymous ${d.allowAnonymous ? 'allowed' : 'refused'}, ` +
           `password file ${d.passwordFile ?? 'none'} (${d.authenticator.userCount} user(s)), acl file ${d.aclFile ?? 'none (everything allowed)'}`,
-      );
+      )];
     },
   };
 }
@@ -162,4 +169,16 @@ function exactIdentity(link: Link, socket: TLSSocket, mode: 'identity' | 'subjec
   const key = mode === 'identity' ? 'peerCommonName' : 'peerSubject';
   if (result.ok) tls[key] = result.username;
   else delete tls[key];
+}
+
+/** [security] auth_fail_limit / auth_fail_window / auth_lockout: any of them 0 turns the throttle off (no lockout ever). */
+function throttleOptions(config: Config): Partial<ThrottleOptions> {
+  const t = config.authThrottle;
+  if (!t) return {};
+  const out: Partial<ThrottleOptions> = {};
+  if (t.limit !== undefined) out.maxFailures = t.limit;
+  if (t.windowS !== undefined) out.windowMs = t.windowS * MS_PER_SECOND;
+  if (t.lockoutS !== undefined) out.lockoutMs = t.lockoutS * MS_PER_SECOND;
+  if (t.limit === 0 || t.windowS === 0 || t.lockoutS === 0) out.lockoutMs = 0; // a lock that ends as it starts
+  return out;
 }

@@ -72,6 +72,7 @@ export async function startServer(config: Config, logger: PinoLogger): Promise<R
     retainedStore: stores?.retained,
     maxKeepalive: config.maxKeepalive,
     maxPacketSize: config.maxPacketSize,
+    maxPayloadSize: config.maxPayloadSize, // [security] message_size_limit
     maxInflight: config.maxInflight,
     maxQueued: config.maxQueued,
     maxQueuedBytes: config.maxQueuedBytes,

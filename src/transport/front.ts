@@ -46,13 +46,26 @@ export function plainAddress(address: string | undefined): string {
   return address.startsWith('::ffff:') && address.includes('.') ? address.slice('::ffff:'.length) : address;
 }
 
+type Tracked = { destroy(): unknown; on(event: 'close', fn: (this: Tracked) => void): unknown };
+
+/** Which set tracks an item: one shared 'close' handler, instead of a closure and a once() wrapper per socket. */
+const trackedBy = new WeakMap<object, Set<Tracked>>();
+
+function untrack(this: Tracked): void {
+  trackedBy.get(this)?.delete(this);
+}
+
+/** Swallows socket errors: resets and broken pipes surface as 'close' to whoever owns the socket. */
+function ignoreError(): void {}
+
 /** Sockets (and upgraded WebSockets) a listener must drop on close(). */
 export class ConnectionSet {
-  private readonly items = new Set<{ destroy(): unknown }>();
+  private readonly items = new Set<Tracked>();
 
-  add(item: { destroy(): unknown; once(event: 'close', fn: () => void): unknown }): void {
+  add(item: Tracked): void {
     this.items.add(item);
-    item.once('close', () => this.items.delete(item));
+    trackedBy.set(item, this.items);
+    item.on('close', untrack);
   }
 
   destroyAll(): void {
@@ -87,7 +100,11 @@ export class SocketFront {
     return this.report;
   }
 
+  /** Set once listening: every connection's facts share this one string instead of building their own. */
+  private listeningName: string | undefined;
+
   get name(): string {
+    if (this.listeningName !== undefined) return this.listeningName;
     const a = this.address();
     if ('path' in a) return `${this.opts.kind}:${a.path}`;
     return `${this.opts.kind}:${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`;
@@ -105,6 +122,8 @@ export class SocketFront {
       this.server.once('error', reject);
       const done = (): void => {
         this.server.removeListener('error', reject);
+        this.listeningName = undefined;
+        this.listeningName = this.name;
         resolve();
       };
       if (this.opts.path !== undefined) this.server.listen(this.opts.path, done);
@@ -132,13 +151,21 @@ export class SocketFront {
 
   private accept(socket: Socket): void {
     this.connections.add(socket);
-    // Resets and broken pipes surface as 'close' to whoever owns the socket; unhandled they would crash.
-    socket.on('error', () => undefined);
+    // Unhandled, an 'error' would crash the process; a shared function, so no closure stays with the socket.
+    socket.on('error', ignoreError);
+    if (!this.opts.proxyProtocol) return this.handOff(socket, this.acceptedOf(socket));
+    this.acceptProxied(socket);
+  }
+
+  private acceptedOf(socket: Socket): Accepted {
     const facts = this.factsOf(socket);
-    const local = this.opts.kind === 'unix'
-      ? { localAddress: this.opts.path ?? '', localPort: 0 }
-      : { localAddress: plainAddress(socket.localAddress), localPort: socket.localPort ?? 0 };
-    if (!this.opts.proxyProtocol) return this.handOff(socket, { facts, ...local });
+    if (this.opts.kind === 'unix') return { facts, localAddress: this.opts.path ?? '', localPort: 0 };
+    return { facts, localAddress: plainAddress(socket.localAddress), localPort: socket.localPort ?? 0 };
+  }
+
+  /** Kept apart from accept(): its closures would otherwise keep every plain connection's scope alive. */
+  private acceptProxied(socket: Socket): void {
+    const { facts, ...local } = this.acceptedOf(socket);
     readProxyHeader(socket, this.opts.proxyHeaderTimeoutMs ?? DEFAULT_PROXY_HEADER_TIMEOUT_MS).then(
       (header) => {
         if (header.command === 'local' || !header.source || header.family === 'unknown') return this.handOff(socket, { facts, ...local });

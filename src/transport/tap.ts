@@ -30,28 +30,33 @@ export interface RecordedChunk {
  * (net.Socket, tls.TLSSocket and our own streams all do). `prelude` is replayed to each new subscriber first:
  * the WebSocket listeners record the HTTP upgrade there, so a trace started later still shows it.
  */
+const NO_PRELUDE: readonly RecordedChunk[] = [];
+const NO_LISTENERS: ReadonlySet<TapListener> = new Set();
+
 export class StreamTap implements TapSource {
-  private readonly listeners = new Set<TapListener>();
+  /** Created with the first subscriber: every connection has a tap, few are ever watched. */
+  private listeners: Set<TapListener> | undefined;
   private hooked = false;
 
   constructor(
     private readonly stream: Duplex,
-    private readonly prelude: readonly RecordedChunk[] = [],
+    private readonly prelude: readonly RecordedChunk[] = NO_PRELUDE,
   ) {}
 
   on(listener: TapListener): () => void {
     for (const c of this.prelude) listener(c.dir, c.bytes, c.time);
-    this.listeners.add(listener);
+    (this.listeners ??= new Set()).add(listener);
     if (!this.hooked) this.hook();
     return () => {
-      this.listeners.delete(listener);
-      if (this.listeners.size === 0 && this.hooked) this.unhook();
+      const listeners = this.listeners;
+      if (!listeners?.delete(listener)) return;
+      if (listeners.size === 0 && this.hooked) this.unhook();
     };
   }
 
   private emit(dir: TapDirection, bytes: Buffer): void {
     const time = Date.now();
-    for (const l of this.listeners) l(dir, bytes, time);
+    for (const l of this.listeners ?? NO_LISTENERS) l(dir, bytes, time);
   }
 
   private hook(): void {
@@ -83,6 +88,7 @@ export class StreamTap implements TapSource {
     delete target._write;
     delete target._writev;
     this.hooked = false;
+    this.listeners = undefined;
   }
 }
 

@@ -6,6 +6,7 @@ import type { SecureContextOptions, Server as TlsServer, TLSSocket, TlsOptions }
 import { TransportError } from './errors.js';
 import type { Accepted, Reporter } from './front.js';
 import { KeyLog } from './keylog.js';
+import { readCaPath } from './ca-path.js'; // [security] capath
 import type { TransportLogger, TransportTlsFacts } from './types.js';
 
 export type TlsMinVersion = 'TLSv1.2' | 'TLSv1.3';
@@ -16,6 +17,8 @@ export interface TlsFileOptions {
   keyFile: string;
   /** PEM CA file for client certificates; when set, clients are asked for a certificate. */
   caFile?: string;
+  /** [security] A directory of CA certificates (mosquitto's capath), added to caFile's. */
+  caPath?: string;
   /** Refuse clients without a certificate that verifies against caFile. */
   requireCertificate?: boolean;
   minVersion?: TlsMinVersion;
@@ -30,14 +33,21 @@ export const DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
 
 export function validateTlsOptions(o: TlsFileOptions): void {
   if (!o.certFile || !o.keyFile) throw new Error('TLS listener needs certFile and keyFile');
-  if (o.requireCertificate && !o.caFile) throw new Error('requireCertificate needs caFile (the CA client certificates must chain to)');
+  if (o.requireCertificate && !o.caFile && !o.caPath) throw new Error('requireCertificate needs caFile (the CA client certificates must chain to)'); // [security] or caPath
+}
+
+/** [security] caFile's and caPath's certificates as one list (undefined: no client certificates asked for). */
+function caList(o: TlsFileOptions): (string | Buffer)[] | undefined {
+  if (!o.caFile && !o.caPath) return undefined;
+  return [...(o.caFile ? [readFileSync(o.caFile)] : []), ...(o.caPath ? readCaPath(o.caPath) : [])];
 }
 
 export function secureContextOptions(o: TlsFileOptions): SecureContextOptions {
+  const ca = caList(o); // [security] capath
   return {
     cert: readFileSync(o.certFile),
     key: readFileSync(o.keyFile),
-    ...(o.caFile ? { ca: readFileSync(o.caFile) } : {}),
+    ...(ca ? { ca } : {}),
     ...(o.minVersion ? { minVersion: o.minVersion } : {}),
   };
 }
@@ -45,7 +55,7 @@ export function secureContextOptions(o: TlsFileOptions): SecureContextOptions {
 export function serverTlsOptions(o: TlsFileOptions, alpn: string[]): TlsOptions {
   return {
     ...secureContextOptions(o),
-    requestCert: Boolean(o.caFile),
+    requestCert: Boolean(o.caFile || o.caPath), // [security] capath
     // Verification is judged in onSecure instead, so a refused certificate gets a log line with the reason.
     rejectUnauthorized: false,
     ALPNProtocols: alpn,

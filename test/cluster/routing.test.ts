@@ -96,6 +96,14 @@ describe('three nodes on one Redis', () => {
     for (const g of got) assert.ok(real(g).length > 0, 'every node took turns');
   });
 
+  test('$SYS/broker/cluster/total/clients/connected on one node counts the clients of every node', BOUND, async (t) => {
+    for (const n of [n2, n2, n2, n3, n3]) await client(t, n, 4);
+    // 5 held on n2 and n3 (n1 holds none: its own $SYS readers come and go); totals lag by a heartbeat and a resync
+    const total = await waitForSys(t, n1, 'cluster/total/clients/connected', (v) => Number(v) >= 5, 40_000);
+    assert.ok(Number(total) >= 5);
+    assert.equal(await sysValue(t, n1, 'cluster/nodes'), '3');
+  });
+
   test('v5 [MQTT-3.8.3-3] No Local holds across nodes: the publisher does not get its own message back through another node', BOUND, async (t) => {
     const root = `nolocal/${uid()}`;
     const both = await client(t, n1, 5);

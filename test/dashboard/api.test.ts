@@ -174,3 +174,73 @@ describe('dashboard JSON API', () => {
     assert.equal(escape.status, 404);
   });
 });
+
+/** Reads Server-Sent Events from `res` until `check` returns a value for one `event` (bounded by eventually()). */
+async function untilEvent<T>(res: Response, event: string, check: (data: Json) => T | undefined, timeoutMs = 8000): Promise<T> {
+  const reader = res.body!.getReader();
+  let text = '';
+  try {
+    return await eventually(async () => {
+      const { value, done } = await reader.read();
+      if (done) throw new Error('event stream ended');
+      text += Buffer.from(value ?? []).toString('utf8');
+      const blocks = text.split('\n\n');
+      text = blocks.pop()!;
+      for (const block of blocks) {
+        const match = /^event: (\S+)\ndata: (.*)$/m.exec(block);
+        if (match?.[1] !== event) continue;
+        const found = check(JSON.parse(match[2]!) as Json);
+        if (found !== undefined) return found;
+      }
+      return undefined;
+    }, timeoutMs, 0);
+  } finally {
+    reader.releaseLock();
+  }
+}
+
+describe('Clients view: keepalive activity without per-packet work', () => {
+  test('[MQTT-3.12.4-1] PINGREQ / PINGRESP show as ticks; packet counts and the last-packet time come from the connection', async (t) => {
+    const { base, mqttUrl, running } = await brokerWithDashboard(t);
+    assert.equal(running.broker.hooks.pinged, undefined, 'no ping hook while no Clients view is open');
+    const ac = new AbortController();
+    t.after(() => ac.abort());
+    const res = await fetch(`${base}/api/events?watch=clients`, { signal: ac.signal });
+    // keepalive 1 s: an idle MQTT.js client sends PINGREQ about once a second
+    await connectClient(t, mqttUrl, { clientId: 'ka-1', keepalive: 1 });
+    const view = await untilEvent(res, 'clients', (data) => {
+      const c = (data.clients as Json[]).find((x) => x.clientId === 'ka-1');
+      const types = new Set((c?.pings ?? []).map((p: Json) => p.type));
+      return types.has('pingreq') && types.has('pingresp') ? c : undefined;
+    });
+    assert.equal(typeof running.broker.hooks.pinged, 'function');
+    const lastPing = Math.max(...(view.pings as Json[]).filter((p) => p.type === 'pingreq').map((p) => p.at as number));
+    assert.ok(view.lastPacketAt >= lastPing, 'the last packet is at least as recent as the last PINGREQ');
+    assert.ok(view.packetsIn >= 2, 'CONNECT and a PINGREQ');
+    assert.ok(view.packetsOut >= 2, 'CONNACK and a PINGRESP');
+    assert.ok(view.bytesIn >= view.packetsIn * 2 && view.bytesOut >= view.packetsOut * 2);
+    ac.abort();
+    await eventually(() => (running.broker.hooks.pinged === undefined ? true : undefined));
+  });
+
+  test('[MQTT-3.1.2-8] v5 DELETE /api/clients/:id: cause administrative-action, and the will is still published', async (t) => {
+    const { base, mqttUrl, running } = await brokerWithDashboard(t);
+    const causes: string[] = [];
+    running.broker.hooks.disconnected = (client, cause) => causes.push(`${client.clientId}:${cause}`);
+    const watcher = await connectClient(t, mqttUrl, { clientId: 'will-watch' });
+    await watcher.subscribeAsync('wills/#');
+    const will = new Promise<string>((resolve) => watcher.on('message', (topic, payload) => resolve(`${topic}=${payload.toString()}`)));
+    const c = await connectClient(t, mqttUrl, {
+      clientId: 'kick-will',
+      protocolVersion: 5,
+      reconnectPeriod: 0,
+      will: { topic: 'wills/kick-will', payload: Buffer.from('gone'), qos: 0, retain: false },
+    });
+    const disconnected = new Promise<number | undefined>((resolve) => c.once('disconnect', (p) => resolve(p.reasonCode)));
+    const { status } = await getJson<Json>(`${base}/api/clients/kick-will`, { method: 'DELETE' });
+    assert.equal(status, 200);
+    assert.equal(await disconnected, 0x98); // DISCONNECT 0x98 Administrative action
+    assert.equal(await will, 'wills/kick-will=gone'); // [MQTT-3.1.2-8] not a client DISCONNECT 0x00 [MQTT-3.14.4-3]
+    await eventually(() => (causes.includes('kick-will:administrative-action') ? true : undefined));
+  });
+});

@@ -1,11 +1,9 @@
-// The dashboard's small pure parts: packet boundaries from raw bytes, payload previews, trace query parsing and
+// The dashboard's small parts: hook taps, payload previews, trace query parsing and
 // the per-browser trace rate limit.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import { encodePacket } from '../../src/protocol/index.js';
-import { PACKET_TYPE } from '../../src/protocol/constants.js';
-import { PacketWalker } from '../../src/dashboard/packet-walker.js';
+import { onHook } from '../../src/dashboard/hook-taps.js';
 import { viewPayload, PAYLOAD_PREVIEW_BYTES } from '../../src/dashboard/payload-view.js';
 import { parseTraceQuery, parseTraceRate, streamTrace, type TraceFeed, DEFAULT_TRACE_RATE } from '../../src/dashboard/trace-stream.js';
 import { SseStream } from '../../src/dashboard/sse.js';
@@ -14,32 +12,24 @@ import { Broker } from '../../src/broker/broker.js';
 import { createMessage } from '../../src/broker/message.js';
 import type { ClientInfo } from '../../src/broker/hooks.js';
 
-describe('PacketWalker', () => {
-  const ping = encodePacket({ type: 'pingreq' }, 4);
-  // Remaining Length 200 takes two bytes (0xC8 0x01): a varint split across chunks must still be read [MQTT-1.5.5-1]
-  const big = encodePacket({ type: 'publish', topic: 't', payload: Buffer.alloc(195, 1), qos: 0, retain: false, dup: false }, 4);
-
-  test('finds every packet type across any chunking, multi-byte Remaining Length included', () => {
-    const stream = Buffer.concat([ping, big, ping, big]);
-    for (const size of [1, 2, 3, 7, 64, stream.length]) {
-      const walker = new PacketWalker();
-      const types: number[] = [];
-      let count = 0;
-      const all = (1 << 16) - 1;
-      for (let i = 0; i < stream.length; i += size) count += walker.walk(stream.subarray(i, i + size), all, (t) => types.push(t));
-      assert.deepEqual(types, [PACKET_TYPE.pingreq, PACKET_TYPE.publish, PACKET_TYPE.pingreq, PACKET_TYPE.publish], `chunk size ${size}`);
-      assert.equal(count, 4);
+describe('hook taps', () => {
+  test("a dashboard tap runs after the embedder's own pinged hook and puts it back when the last listener leaves", async () => {
+    const broker = new Broker({ sysInterval: 0 });
+    try {
+      const calls: string[] = [];
+      const own = (c: ClientInfo, type: string): void => void calls.push(`own:${c.clientId}:${type}`);
+      broker.hooks.pinged = own;
+      const stopA = onHook(broker, 'pinged', (c, type) => calls.push(`a:${c.clientId}:${type}`));
+      const stopB = onHook(broker, 'pinged', (c, type) => calls.push(`b:${c.clientId}:${type}`));
+      broker.hooks.pinged!({ clientId: 'c1' } as ClientInfo, 'pingreq');
+      assert.deepEqual(calls, ['own:c1:pingreq', 'a:c1:pingreq', 'b:c1:pingreq']);
+      stopA();
+      assert.notEqual(broker.hooks.pinged, own, 'still tapped while one listener is left');
+      stopB();
+      assert.equal(broker.hooks.pinged, own);
+    } finally {
+      await broker.close();
     }
-  });
-
-  test('a walker attached mid-packet gets back in step at a later chunk start', () => {
-    const walker = new PacketWalker();
-    const types: number[] = [];
-    const pings = 1 << PACKET_TYPE.pingreq;
-    walker.walk(Buffer.from([0x00, 0x05, 0x61]), pings, (t) => types.push(t)); // tail of some packet: type 0 is reserved
-    walker.walk(ping, pings, (t) => types.push(t));
-    walker.walk(big, pings, (t) => types.push(t)); // counted, not reported: PUBLISH is not watched
-    assert.deepEqual(types, [PACKET_TYPE.pingreq]);
   });
 });
 

@@ -130,3 +130,35 @@ test('v5 [MQTT-3.1.2-23] [MQTT-3.3.2-5] time the broker was down counts: session
   await sleep(200);
   assert.deepEqual(got, ['x/lasting'], 'the retained message with a 2 s expiry is gone');
 });
+
+test('v5 [MQTT-3.1.2-8] [MQTT-3.1.2-10] the will of a client connected when the broker is killed is published after the restart, as for a lost connection', async (t) => {
+  const broker = await BrokerProcess.start(t);
+  const watcher = await broker.client({ clientId: 'watcher', clean: false, protocolVersion: 5, properties: { sessionExpiryInterval: 3600 } });
+  await watcher.subscribeAsync('will/#', { qos: 1 });
+  await watcher.endAsync();
+  const withWill = (clientId: string, willDelayInterval: number): Promise<MqttClient> =>
+    broker.client({
+      clientId,
+      clean: false,
+      protocolVersion: 5,
+      properties: { sessionExpiryInterval: 3600 },
+      will: { topic: `will/${clientId}`, payload: Buffer.from(`${clientId} gone`), qos: 1, retain: false, properties: { willDelayInterval } },
+    });
+  const dies = await withWill('dies', 0);
+  const delayed = await withWill('delayed', 1);
+  const polite = await withWill('polite', 0);
+  await polite.endAsync(); // a normal DISCONNECT discards the will [MQTT-3.1.2-10]
+  // a PUBACK leaves only after the commit that holds everything before it, the connections' wills included
+  await dies.publishAsync('sync', 'x', { qos: 1 });
+  await delayed.publishAsync('sync', 'x', { qos: 1 });
+  await broker.kill();
+  dies.end(true);
+  delayed.end(true);
+  await broker.launch();
+
+  const back = await broker.connect({ clientId: 'watcher', clean: false, protocolVersion: 5, properties: { sessionExpiryInterval: 3600 } });
+  t.after(() => back.client.end(true));
+  await until(() => back.messages.length >= 2, 'the two wills');
+  await sleep(300);
+  assert.deepEqual(back.messages.map((m) => `${m.topic}=${m.payload}`).sort(), ['will/delayed=delayed gone', 'will/dies=dies gone']);
+});

@@ -123,7 +123,7 @@ function sendFromQueue(store: SessionStore<Session>, s: Session, d: Delivery): v
   store.changed(s, 'inflight');
 }
 
-test('sqlite: v5 [MQTT-4.3.2-1] [MQTT-4.3.3-10] a crash while messages are in flight: QoS 2 keeps its packet id, QoS 1 is sent again from the queue, in order', async () => {
+test('sqlite: v5 [MQTT-4.4.0-1] [MQTT-4.3.3-10] a crash while messages are in flight: QoS 2 keeps its packet id, QoS 1 is sent again from the queue, in order', async () => {
   let h = openAt(tempDir(), { now: T0 });
   try {
     const s = newSession(h.sessions, 'sub');
