@@ -2,6 +2,7 @@
 //   local:   QoS 1 point-to-point, publisher and subscriber on the same node (--cluster on, no remote subscriber)
 //   cross:   QoS 1 point-to-point, publisher on node 1, subscriber on node 2 (through Redis)
 //   latency: one QoS 1 message at a time across nodes, publish -> delivery, median and p99
+//   scale:   two node-local pairs at once, on two nodes vs both on one node (the issue's target: > 1.5x)
 // Run: node --import tsx bench/cluster.ts [messages]
 import { spawn, type ChildProcess } from 'node:child_process';
 import mqtt, { type MqttClient } from 'mqtt';
@@ -78,12 +79,22 @@ async function main(): Promise<void> {
   const local = await throughput(p1!, s1!, 'bench/local');
   const cross = await throughput(p2!, s2!, 'bench/cross');
   const lat = await latency(p2!, s2!, 'bench/latency');
+  // two pairs at the same time: both on node 0, then one on each node
+  const pairs = await Promise.all([0, 0, 0, 0, 0, 0, 1, 1].map((i) => connect(ports[i]!)));
+  const rate = async (a: number, b: number, c: number, d: number, tag: string): Promise<number> => {
+    const t0 = process.hrtime.bigint();
+    await Promise.all([throughput(pairs[a]!, pairs[b]!, `bench/${tag}1`), throughput(pairs[c]!, pairs[d]!, `bench/${tag}2`)]);
+    return (2 * MESSAGES) / (Number(process.hrtime.bigint() - t0) / 1e9);
+  };
+  const oneNode = await rate(0, 1, 2, 3, 'one');
+  const twoNodes = await rate(4, 5, 6, 7, 'two');
   const at = (q: number): string => lat[Math.min(lat.length - 1, Math.floor(q * lat.length))]!.toFixed(2);
   console.log(`messages per run: ${MESSAGES}, QoS 1, window ${WINDOW}, payload ${PAYLOAD.length} B`);
   console.log(`node-local pair (cluster on): ${local.toFixed(0)} msg/s`);
   console.log(`cross-node pair:              ${cross.toFixed(0)} msg/s (${((cross / local) * 100).toFixed(0)} % of node-local)`);
   console.log(`cross-node latency (QoS 1, one at a time, publish -> delivery): median ${at(0.5)} ms, p99 ${at(0.99)} ms`);
-  for (const c of [p1, s1, p2, s2]) c!.end(true);
+  console.log(`two node-local pairs at once: on one node ${oneNode.toFixed(0)} msg/s, one pair per node ${twoNodes.toFixed(0)} msg/s (${(twoNodes / oneNode).toFixed(2)}x)`);
+  for (const c of [p1, s1, p2, s2, ...pairs]) c!.end(true);
 }
 
 main()

@@ -97,7 +97,7 @@ export function willMessage(clientId: string, will: Will, now: number): StoredMe
   return { topic: will.topic, payload: will.payload, qos: will.qos, retain: will.retain, properties, receivedAt: now, expiresAt: undefined, origin: clientId };
 }
 
-export /** What clears a retained message on the other nodes: an empty payload [MQTT-3.3.1-6]. */
+/** What clears a retained message on the other nodes: an empty payload (v5 [MQTT-3.3.1-6]). */
 export function emptyRetained(topic: string, now: number): StoredMessage {
   return { topic, payload: Buffer.alloc(0), qos: 0, retain: true, properties: undefined, receivedAt: now, expiresAt: undefined, origin: undefined };
 }

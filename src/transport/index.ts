@@ -21,7 +21,7 @@ export { createUnixListener, type UnixListenerOptions } from './unix.js';
 export { createTlsListener, MQTT_ALPN, type TlsListenerOptions } from './tls.js';
 export { createWsListener, createWssListener, type WsListenerOptions, type WssListenerOptions } from './ws.js';
 export { MQTT_SUBPROTOCOLS, MAX_MQTT_PACKET_SIZE } from './ws-upgrade.js';
-export type { TlsFileOptions, TlsMinVersion } from './tls-context.js';
+export type { KeylogConnection, KeylogListener, TlsFileOptions, TlsMinVersion } from './tls-context.js'; // [trace] onKeylog
 export { KeyLog, keyLogFileFrom, keyLogWarning } from './keylog.js';
 export { parseProxyHeader, type ProxyHeader, type ProxyParseResult } from './proxy-protocol.js';
 export { DEFAULT_LISTENER_PORTS } from './defaults.js';

@@ -7,7 +7,8 @@ import { TransportError } from './errors.js';
 import type { Accepted, Reporter } from './front.js';
 import { KeyLog } from './keylog.js';
 import { readCaPath } from './ca-path.js'; // [security] capath
-import type { TransportLogger, TransportTlsFacts } from './types.js';
+import type { RecordedChunk } from './tap.js';
+import type { TransportLinkInfo, TransportLogger, TransportTlsFacts } from './types.js';
 
 export type TlsMinVersion = 'TLSv1.2' | 'TLSv1.3';
 
@@ -24,10 +25,25 @@ export interface TlsFileOptions {
   minVersion?: TlsMinVersion;
   /** A shared KeyLog, or a file path (the listener opens its own and warns once). */
   keylog?: KeyLog | string;
-  /** Route the ciphertext through JS so link.tap.wire exists; costs throughput, off by default. */
+  /**
+   * Route the ciphertext through JS so link.tap.wire exists; costs throughput, off by default. The wire tap then
+   * replays the connection's first bytes (the TLS handshake; on wss also the HTTP upgrade) to each subscriber.
+   */
   tapWire?: boolean;
+  /** [trace] Each NSS key-log line as its handshake produces it, with the connection (next to, or without, `keylog`). */
+  onKeylog?: KeylogListener;
   handshakeTimeoutMs?: number;
 }
+
+/**
+ * [trace] The connection a key-log line belongs to, as its listener knows it during the handshake (behind the
+ * PROXY protocol: the real client); wss with trustProxy learns X-Forwarded-For only later, so it is not here.
+ */
+export type KeylogConnection = Omit<TransportLinkInfo, 'tls'>;
+export type KeylogListener = (line: Buffer, connection: KeylogConnection) => void;
+
+/** [trace] The most of a connection's first bytes a wire tap keeps for replay: a handshake with a long chain fits. */
+export const WIRE_HANDSHAKE_RECORD_LIMIT = 64 * 1024;
 
 export const DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
 
@@ -92,9 +108,17 @@ export function tlsFacts(s: TLSSocket): TransportTlsFacts {
  * handle-less net.Socket because TLSSocket remembers only net.Sockets as its parent (see underlying()).
  */
 export class WireStream extends Socket {
+  /**
+   * [trace] What crossed before the link existed (the handshake from the ClientHello on; on wss also the HTTP
+   * upgrade), for the wire tap to replay: a capture needs it to decrypt. Undefined once handed over.
+   */
+  private recording: RecordedChunk[] | undefined = [];
+  private recordedBytes = 0;
+
   constructor(private readonly raw: Socket) {
     super({ allowHalfOpen: false });
     raw.on('data', (d: Buffer) => {
+      if (this.recording) this.record('in', d); // before push: TLS may answer inside it
       if (!this.push(d)) raw.pause();
     });
     raw.on('end', () => this.push(null));
@@ -110,10 +134,24 @@ export class WireStream extends Socket {
   override _read(): void {
     this.raw.resume();
   }
+  /** [trace] Stops recording and hands over the recorded bytes (none when they outgrew the limit). */
+  finishRecording(): readonly RecordedChunk[] {
+    const recorded = this.recording ?? [];
+    this.recording = undefined;
+    return recorded;
+  }
+  private record(dir: RecordedChunk['dir'], bytes: Buffer): void {
+    this.recordedBytes += bytes.length;
+    // More than a handshake: a partial one would not decrypt, so nothing is kept.
+    if (this.recordedBytes > WIRE_HANDSHAKE_RECORD_LIMIT) this.recording = undefined;
+    else this.recording?.push({ dir, bytes: Buffer.from(bytes), time: Date.now() });
+  }
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {
+    if (this.recording) this.record('out', chunk);
     this.raw.write(chunk, cb);
   }
   override _writev(chunks: { chunk: Buffer }[], cb: (e?: Error | null) => void): void {
+    if (this.recording) for (const c of chunks) this.record('out', c.chunk);
     this.raw.cork();
     chunks.forEach((c, i) => this.raw.write(c.chunk, i === chunks.length - 1 ? cb : undefined));
     this.raw.uncork();
@@ -138,6 +176,11 @@ function rawBytesRead(s: TLSSocket): number {
   return parent instanceof Socket ? parent.bytesRead : -1;
 }
 
+/** [trace] The link facts known while the handshake runs. */
+function keylogConnection(a: Accepted): KeylogConnection {
+  return { ...a.facts, localAddress: a.localAddress, localPort: a.localPort, ...(a.proxiedBy ? { proxiedBy: a.proxiedBy } : {}) };
+}
+
 /** Ties accepted raw sockets to the TLS sockets built on them, and reports TLS failures with their facts. */
 export class TlsBookkeeping {
   private readonly accepted = new WeakMap<object, Accepted & { wire?: WireStream }>();
@@ -155,6 +198,14 @@ export class TlsBookkeeping {
     if (this.keylog) {
       const keylog = this.keylog;
       server.on('keylog', (line: Buffer) => keylog.write(line));
+    }
+    // [trace] Node turns key logging on per socket only while a 'keylog' listener exists: none without the option.
+    const onKeylog = opts.onKeylog;
+    if (onKeylog) {
+      server.on('keylog', (line: Buffer, s: TLSSocket) => {
+        const a = this.lookup(s);
+        if (a) onKeylog(line, keylogConnection(a));
+      });
     }
     server.on('tlsClientError', (err: Error & { code?: string; reason?: string }, s: TLSSocket) => {
       const a = this.lookup(s);

@@ -34,7 +34,8 @@ export function createTlsListener(opts: TlsListenerOptions): Listener {
         tls: tlsFacts(s),
         ...(a.proxiedBy ? { proxiedBy: a.proxiedBy } : {}),
       },
-      tap: a.wire ? { wire: new StreamTap(a.wire), plain } : { plain },
+      // [trace] the wire tap replays the handshake recorded so far, so a capture can decrypt what follows
+      tap: a.wire ? { wire: new StreamTap(a.wire, a.wire.finishRecording()), plain } : { plain },
     };
     onLink?.(link);
   });

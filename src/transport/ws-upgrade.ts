@@ -8,6 +8,7 @@ import type { Accepted, CommonListenerOptions, Reporter } from './front.js';
 import { plainAddress } from './front.js';
 import type { RecordedChunk } from './tap.js';
 import { StreamTap } from './tap.js';
+import type { WireStream } from './tls-context.js'; // [trace] its recorded handshake becomes the wire tap's replay
 import type { ConnectionFacts, LinkTaps, TransportLink, TransportTlsFacts } from './types.js';
 import { WsStream } from './ws-stream.js';
 
@@ -45,7 +46,7 @@ export interface UpgradeSource {
   plainSocket: Duplex;
   tls?: TransportTlsFacts;
   /** The JS pass-through under TLS when the listener taps ciphertext. */
-  wire?: Duplex;
+  wire?: WireStream;
   /** Stops recording the HTTP exchange and returns it. */
   finishRecording(): readonly RecordedChunk[];
 }
@@ -178,7 +179,7 @@ export class WsGate {
     });
     stream.on('error', () => undefined);
     const plain = new StreamTap(c.plainSocket, c.recorded);
-    const tap: LinkTaps = c.tls ? { plain, ...(c.wire ? { wire: new StreamTap(c.wire) } : {}) } : { wire: plain, plain };
+    const tap: LinkTaps = c.tls ? { plain, ...(c.wire ? { wire: new StreamTap(c.wire, c.wire.finishRecording()) } : {}) } : { wire: plain, plain };
     const link: TransportLink = {
       stream,
       info: {

@@ -6,7 +6,7 @@ import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { SocketFront, type Accepted } from './front.js';
 import { HandshakeRecorder } from './tap.js';
-import { serverTlsOptions, TlsBookkeeping, tlsFacts, validateTlsOptions, type TlsFileOptions } from './tls-context.js';
+import { serverTlsOptions, TlsBookkeeping, tlsFacts, validateTlsOptions, type TlsFileOptions, type WireStream } from './tls-context.js';
 import type { Listener, TransportLink, TransportTlsFacts } from './types.js';
 import { HANDSHAKE_RECORD_LIMIT, WsGate, type WsOptions } from './ws-upgrade.js';
 
@@ -20,7 +20,7 @@ interface SocketState {
   accepted: Accepted;
   recorder?: HandshakeRecorder;
   tls?: TransportTlsFacts;
-  wire?: Duplex;
+  wire?: WireStream;
 }
 
 export function createWsListener(opts: WsListenerOptions = {}): Listener {
