@@ -5,11 +5,13 @@
 // reports messages delivered per second and the broker process's CPU time per message (median and quartiles of
 // short slices; the modes alternate slice by slice so a busy machine disturbs every mode alike).
 //
-//   node --import tsx bench/dashboard-overhead.ts [--rate 100000] [--seconds 2] [--rounds 16]
+//   node --import tsx bench/dashboard-overhead.ts [--rate 100000] [--seconds 2] [--rounds 16] [--cpu-prof DIR]
+// --cpu-prof DIR writes the broker process's V8 CPU profile there (summarize it with bench/broker/profile-summary.ts).
 import { connect, type Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { encodePacket } from '../src/protocol/index.js';
-import { freePort, spawnGlassmq, stopProcess, waitForPort } from '../test/helpers/net.js';
+import { spawn } from 'node:child_process';
+import { CLI_ENTRY, REPO_ROOT, freePort, spawnGlassmq, stopProcess, waitForPort } from '../test/helpers/net.js';
 import { Broker } from '../src/broker/broker.js';
 import type { ClientInfo } from '../src/broker/hooks.js';
 import { createMessage } from '../src/broker/message.js';
@@ -23,6 +25,7 @@ const opt = (name: string, def: number): number => {
 const RATE = opt('rate', 100_000);
 const SECONDS = opt('seconds', 2);
 const ROUNDS = opt('rounds', 16);
+const PROFILE_DIR = args.includes('--cpu-prof') ? args[args.indexOf('--cpu-prof') + 1] : undefined;
 const SETTLE_MS = 300;
 const WARMUP_MS = 1000;
 const TICK_MS = 10;
@@ -58,7 +61,11 @@ async function mqttClient(port: number, clientId: string): Promise<Socket> {
 
 async function main(): Promise<void> {
   const [port, httpPort] = [await freePort(), await freePort()];
-  const broker = spawnGlassmq(['broker', '--memory', '--port', String(port), '--http-port', String(httpPort), '--sys-interval', '0']);
+  const brokerArgs = ['broker', '--memory', '--port', String(port), '--http-port', String(httpPort), '--sys-interval', '0'];
+  // node refuses --cpu-prof in NODE_OPTIONS, so a profiled broker is spawned with it on its own command line
+  const broker = PROFILE_DIR
+    ? spawn(process.execPath, ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR, '--import', 'tsx', CLI_ENTRY, ...brokerArgs], { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'] })
+    : spawnGlassmq(brokerArgs);
   broker.stderr!.resume();
   try {
     await waitForPort(port);

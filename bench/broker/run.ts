@@ -1,6 +1,6 @@
 // Whole-broker benchmark: glassmq, Debian mosquitto and aedes one after another, each pinned to one
 // core, driven by the same raw-socket load generator pinned to the other core.
-//   node --import tsx bench/broker/run.ts [--quick] [--only=glassmq,mosquitto,aedes] [--profile] [--json] [--no-build]
+//   node --import tsx bench/broker/run.ts [--quick] [--only=glassmq,mosquitto,aedes] [--scenarios=fanin,fanout,qos1,latency,idle] [--node-flag=--max-semi-space-size=2 ...] [--profile] [--json] [--no-build]
 // glassmq runs from its built output (dist/, as `npm start` does), never through tsx: tsx's transform keeps every
 // function's source name and helpers alive (~256 B per named closure) and its loader thread costs CPU, so a tsx
 // run measures tsx. The compile step (`tsc -p tsconfig.build.json`, as `npm run build` without the web UI) runs
@@ -23,6 +23,9 @@ const PROFILE = argv.includes('--profile');
 const JSON_OUT = argv.includes('--json');
 const BUILD = !argv.includes('--no-build');
 const GLASSMQ_ENTRY = join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
+/** Node options for the glassmq process only (e.g. heap tuning), so the load generator runs unchanged. */
+const NODE_FLAGS = argv.filter((a) => a.startsWith('--node-flag=')).map((a) => a.slice('--node-flag='.length));
+const SCENARIOS = argv.find((a) => a.startsWith('--scenarios='))?.slice('--scenarios='.length).split(',');
 const ONLY = (argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',') ?? ['glassmq', 'mosquitto', 'aedes']) as BrokerName[];
 
 /** Scenario parameters: full run about 4 minutes on a 2-core box, --quick under one. */
@@ -47,7 +50,7 @@ async function startBroker(name: BrokerName, scenarioKey: string): Promise<Start
   let cleanup = (): void => undefined;
   if (name === 'glassmq') {
     const prof = PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${join(REPO_ROOT, 'bench', 'broker', 'profiles', scenarioKey)}`] : [];
-    cmd = [process.execPath, ...prof, GLASSMQ_ENTRY, 'broker', '--memory', '--port', String(port), '--max-connections', String(FD_LIMIT)];
+    cmd = [process.execPath, ...NODE_FLAGS, ...prof, GLASSMQ_ENTRY, 'broker', '--memory', '--port', String(port), '--max-connections', String(FD_LIMIT)];
   } else if (name === 'mosquitto') {
     const dir = mkdtempSync(join(tmpdir(), 'bench-mosq-'));
     const conf = join(dir, 'mosquitto.conf');
@@ -105,6 +108,7 @@ type Row = Record<string, number>;
 const results: Record<BrokerName, Row> = { glassmq: {}, mosquitto: {}, aedes: {} };
 
 async function scenario(name: BrokerName, key: keyof typeof PLAN, record: (r: Row, b: Started) => Promise<void> | void): Promise<void> {
+  if (SCENARIOS && !SCENARIOS.includes(key)) return;
   const b = await startBroker(name, key);
   try {
     let baseline = 0;
@@ -134,7 +138,7 @@ async function benchBroker(name: BrokerName): Promise<void> {
   await scenario(name, 'qos1', (r) => { row.qos1 = r.rate!; lost += r.lost!; });
   await scenario(name, 'latency', (r) => { row.p50 = r.p50!; row.p99 = r.p99!; lost += r.lost!; });
   await scenario(name, 'idle', (r) => { row.rssPerConnKb = r.rssPerConnKb!; row.connectRate = r.rate!; });
-  row.lost = lost;
+  if (!SCENARIOS || SCENARIOS.some((s) => s !== 'idle')) row.lost = lost;
 }
 
 function fmt(n: number | undefined, digits = 0): string {

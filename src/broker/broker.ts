@@ -187,6 +187,22 @@ export class Broker {
     }
   }
 
+  /**
+   * [cluster] The client id connected on another node, where its session now lives: here it ends (sessions are not
+   * shared between nodes yet, and a session left behind would queue for a client that is gone, maybe forever).
+   */
+  private sessionMovedAway(clientId: string): void {
+    const session = this.sessions.get(clientId);
+    if (!session) return;
+    if (session.connection?.isOpen) {
+      session.expiryInterval = 0; // ends once the connection has closed (connectionClosed), will handled as usual
+      this.closeTakenOver(clientId);
+      return;
+    }
+    this.wills.cancel(session); // [MQTT-3.1.3-9] the client is back (on another node): a delayed will is not sent
+    this.endSession(session);
+  }
+
   /** Clean start or resume [MQTT-3.1.2-4] [MQTT-3.1.2-5] [MQTT-3.1.2-6]; returns the session and Session Present. */
   openSession(conn: Connection, clean: boolean, expiryInterval: number): { session: Session; present: boolean } {
     let session = this.sessions.get(conn.clientId);
@@ -358,7 +374,7 @@ export class Broker {
       retained: (topic, m) => {
         if (this.retainAvailable) this.retained.set(topic, m && toMessage(m));
       },
-      takenOver: (clientId) => this.closeTakenOver(clientId),
+      takenOver: (clientId) => this.sessionMovedAway(clientId),
       localRetained: () => [...this.retained.match('#')].map((r) => r.message),
       publish: (m) => {
         // Message Expiry counts from now, as for a will published here [MQTT-3.1.2-8]

@@ -205,7 +205,7 @@ export interface ClusterInbound {
   message(message: StoredMessage, sharedGroups: ClusterSharedFilter): void;
   /** Another node stored (message) or cleared (undefined) the retained message of `topic`. */
   retained(topic: string, message: StoredMessage | undefined): void;
-  /** A connection for `clientId` was accepted on another node: close the one here [MQTT-3.1.4-3]. */
+  /** A connection for `clientId` was accepted on another node: close the one here [MQTT-3.1.4-3], end its session. */
   takenOver(clientId: string): void;
   /** This node's retained messages, to seed Redis again after it came back empty. */
   localRetained(): Iterable<StoredMessage>;

@@ -120,7 +120,7 @@ export class RedisClusterBus implements ClusterBus {
   attach(inbound: ClusterInbound): void {
     this.inbound = inbound;
     const now = this.now();
-    for (const bytes of this.retainedSnapshot?.values() ?? []) this.applyRetained(bytes, now);
+    for (const bytes of this.retainedSnapshot?.values() ?? []) this.applyRetained(bytes, now); // empty payload: cleared
     this.retainedSnapshot = undefined;
     if (this.orphanWills.length) this.log.info(`cluster: publishing ${this.orphanWills.length} will(s) left by the previous run of node ${this.nodeId}`);
     this.publishWills(this.orphanWills.splice(0));
@@ -270,6 +270,10 @@ export class RedisClusterBus implements ClusterBus {
 
   private applyRetained(bytes: Buffer, now: number): void {
     const { node, message } = decodeClusterMessage(bytes, now);
+    if (!this.inbound) {
+      this.retainedSnapshot?.set(message.topic, bytes); // between the first read and attach(): newest wins
+      return;
+    }
     if (node === this.nodeId && this.retainedSnapshot === undefined) return; // ours: already in the local store
     this.inbound?.retained(message.topic, message.payload.length === 0 ? undefined : message);
   }

@@ -2,8 +2,9 @@
 // an appended file, the `$SYS/broker/log/<L>` topics) and how much is logged. What has no glassmq equivalent
 // (syslog, dlt, a per-type selection finer than a level) is said in `notes`, never dropped silently.
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { pino, type Logger as PinoLogger } from 'pino';
+import { pino, type DestinationStream, type Logger as PinoLogger } from 'pino';
 import type { Config } from '../config/config.js';
+import { LineBatcher } from './log-batch.js';
 import { createLogger, formatLine } from './logger.js';
 
 /** A log destination that cannot be opened; the CLI prints it as one line and exits 1. */
@@ -67,14 +68,18 @@ export function logLevel(types: readonly string[] | undefined, verbose: boolean)
 /** The logger `glassmq broker` runs with: Config.logDest (default stderr) and Config.logTypes / verbose. */
 export function createConfiguredLogger(config: Pick<Config, 'logDest' | 'logTypes' | 'verbose'>): ConfiguredLogger {
   const { level, notes } = logLevel(config.logTypes, config.verbose);
+  /** Destinations taking a line as it is logged (the topic). */
   const writers: ((line: string, levelNumber: number) => void)[] = [];
+  /** Synchronous text sinks written once per event-loop turn (log-batch.ts): files first, then stderr / stdout. */
+  const files: ((text: string) => void)[] = [];
+  const stdio: ((text: string) => void)[] = [];
   const fds: number[] = [];
   let topic: LogTopicSink | undefined;
   let publishing = false;
   let closed = false; // lines after close() (a late error) go nowhere rather than to a closed descriptor
   for (const d of config.logDest ?? [{ kind: 'stderr' }]) {
-    if (d.kind === 'stderr') writers.push((line) => void process.stderr.write(line));
-    else if (d.kind === 'stdout') writers.push((line) => void process.stdout.write(line));
+    if (d.kind === 'stderr') stdio.push((text) => void process.stderr.write(text));
+    else if (d.kind === 'stdout') stdio.push((text) => void process.stdout.write(text));
     else if (d.kind === 'file') {
       let fd: number;
       try {
@@ -84,8 +89,9 @@ export function createConfiguredLogger(config: Pick<Config, 'logDest' | 'logType
         throw new LogConfigError(`log_dest file ${d.path}: cannot open: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
       }
       fds.push(fd);
-      // synchronous: a line is in the file when the event it tells of is over, and nothing is lost at exit
-      writers.push((line) => void (closed || writeSync(fd, line)));
+      // synchronous, at the end of the turn that logged it (before the stderr copy: whoever saw that line on
+      // stderr finds it in the file), and flushed at exit, so nothing is lost
+      files.push((text) => void (closed || writeSync(fd, text)));
     } else if (d.kind === 'topic') {
       writers.push((line, n) => {
         // a line about a log message itself would publish another one, without end
@@ -105,27 +111,37 @@ export function createConfiguredLogger(config: Pick<Config, 'logDest' | 'logType
   const named = config.logDest ?? [];
   if (named.length > 0 && named.every((d) => d.kind === 'syslog' || d.kind === 'dlt')) {
     notes.push('no supported log_dest: logging to stderr');
-    writers.push((line) => void process.stderr.write(line));
+    stdio.push((text) => void process.stderr.write(text));
   }
   const dests = config.logDest ?? [{ kind: 'stderr' }];
   const only = dests.length === 1 ? dests[0]!.kind : undefined;
   // one stream (the usual case): server/logger.ts's own logger, so its tuning applies unchanged
   const single = only === 'stderr' ? process.stderr : only === 'stdout' ? process.stdout : undefined;
+  const sinks = [...files, ...stdio];
+  const batch = new LineBatcher((text) => {
+    for (const sink of sinks) sink(text);
+  });
   const logger = single ? createLogger({ verbose: config.verbose, level, stream: single }) : pino(
     { level, base: undefined },
     {
       write(chunk: string) {
         const line = `${formatLine(chunk)}\n`;
         const n = levelOf(chunk);
+        if (sinks.length > 0) batch.write(line, n >= PINO_LEVEL.warn);
         for (const w of writers) w(line, n);
       },
-    },
+      flush(cb?: (err?: Error) => void) {
+        batch.flush();
+        cb?.();
+      },
+    } as DestinationStream,
   );
   return {
     logger,
     notes,
     attachTopic: (sink) => void (topic = sink),
     close() {
+      logger.flush(); // the last lines ("stopped") before the files close
       topic = undefined;
       closed = true;
       for (const fd of fds.splice(0)) closeSync(fd);

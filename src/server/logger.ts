@@ -1,6 +1,7 @@
 // pino writing plain readable lines to stderr ("2026-01-01T10:00:00.000Z INFO client connected clientId=a"),
 // through a small destination instead of a pino-pretty dependency.
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
+import { LineBatcher } from './log-batch.js';
 
 const LEVEL_NAMES: Readonly<Record<number, string>> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
 const OMIT = new Set(['level', 'time', 'msg', 'pid', 'hostname']);
@@ -39,8 +40,16 @@ export function formatLine(json: string): string {
 
 export function createLogger(opts: { verbose?: boolean; level?: string; stream?: NodeJS.WritableStream } = {}): Logger {
   const out = opts.stream ?? process.stderr;
+  const batch = new LineBatcher((text) => void out.write(text));
   return pino(
     { level: opts.level ?? 'info', base: undefined },
-    { write: (chunk: string) => void out.write(`${formatLine(chunk)}\n`) },
+    {
+      write: (chunk: string) => batch.write(`${formatLine(chunk)}\n`, LineBatcher.urgent(chunk)),
+      // pino's logger.flush() calls this: the shutdown path writes the last lines before it exits
+      flush: (cb?: (err?: Error) => void) => {
+        batch.flush();
+        cb?.();
+      },
+    } as DestinationStream,
   );
 }

@@ -2,7 +2,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { IDisconnectPacket } from 'mqtt';
-import { BOUND, Cleanup, client, collect, DELIVERY_MS, startNode, startRedis, uid, waitForRoute, type Node } from './support.js';
+import { BOUND, Cleanup, client, collect, DELIVERY_MS, startNode, startRedis, sysValue, uid, waitForRoute, waitForSys, type Node } from './support.js';
 
 const SESSION_TAKEN_OVER = 0x8e;
 
@@ -42,6 +42,28 @@ describe('client id take-over across nodes', () => {
     const replacement = await client(t, n3, 4, { clientId: id });
     await withTimeout(closed, 'the old connection to close');
     assert.equal(replacement.connected, true);
+  });
+});
+
+describe('a session left on a node when its client id connects on another', () => {
+  const cleanup = new Cleanup();
+  after(() => cleanup.run());
+  let n1: Node, n2: Node;
+  before(async () => {
+    const redis = await startRedis(cleanup);
+    [n1, n2] = await Promise.all(['s1', 's2'].map((id) => startNode(cleanup, redis, id)));
+  }, BOUND);
+
+  test('v3.1.1 [MQTT-3.1.2-4] a persistent session offline on n1 ends when its client id connects on n2 (no session queueing forever for a client that moved)', BOUND, async (t) => {
+    const id = uid('mover');
+    const first = await client(t, n1, 4, { clientId: id, clean: false });
+    await first.subscribeAsync(`moved/${id}`, { qos: 1 });
+    await first.endAsync();
+    await waitForSys(t, n1, 'clients/disconnected', (v) => v === '1'); // the session stays on n1
+    const second = await client(t, n2, 4, { clientId: id, clean: false });
+    assert.equal(second.connected, true);
+    await waitForSys(t, n1, 'clients/disconnected', (v) => v === '0');
+    assert.equal(await sysValue(t, n1, 'subscriptions/count'), '0');
   });
 });
 

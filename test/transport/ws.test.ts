@@ -267,6 +267,7 @@ test('wss taps: plain shows the upgrade and frames in clear; tapWire adds TLS re
   const wire: Buffer[] = [];
   echo.links[0]!.tap!.plain!.on((_d, b) => plain.push(b));
   echo.links[0]!.tap!.wire!.on((_d, b) => wire.push(b));
+  wire.splice(0); // [trace] the handshake and upgrade replayed to a late subscriber (wire-handshake.test.ts)
   assert.match(plain[0]!.toString('latin1'), /^GET \/ HTTP\/1\.1/);
   assert.ok(await echoes(ws));
   await waitFor(() => wire.length >= 2, 'wire bytes');

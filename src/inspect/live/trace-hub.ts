@@ -23,11 +23,18 @@ export interface TraceHubOptions {
   closedKept?: number;
 }
 
+/**
+ * One registered link. Unwatched it is just the link and its id (~50 B): the tracer (~1.6 KB: flow summary,
+ * packet cutters, their closures) is built when a watcher first needs it and then kept for the summaries.
+ */
 interface Entry {
-  link: TraceLink;
-  tracer: LinkTracer;
+  readonly id: number;
+  readonly link: TraceLink;
+  tracer: LinkTracer | undefined;
   stopWire: (() => void) | undefined;
 }
+
+type Stream = TraceLink['stream'];
 
 interface Watcher {
   filter: CompiledFilter;
@@ -35,7 +42,8 @@ interface Watcher {
 }
 
 export class TraceHub {
-  private readonly links = new Map<number, Entry>();
+  /** Keyed by stream so one close handler serves every link; Map order is registration (= id) order. */
+  private readonly links = new Map<Stream, Entry>();
   /** Summaries of recently closed connections (snapshots: the links themselves are let go). */
   private readonly closed: FlowSummaryView[] = [];
   private readonly watchers = new Set<Watcher>();
@@ -45,7 +53,16 @@ export class TraceHub {
   private seq = 0;
   private readonly ctx = { nextSeq: () => ++this.seq, emit: (ev: HubEvent) => this.dispatch(ev) };
 
-  constructor(private readonly opts: TraceHubOptions = {}) {}
+  /** Shared by every link (a closure per link would cost its context and function object). */
+  private readonly onClose: (this: Stream) => void;
+
+  constructor(private readonly opts: TraceHubOptions = {}) {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the listener's own `this` is the stream
+    const hub = this;
+    this.onClose = function onLinkClose(this: Stream) {
+      hub.unregister(this);
+    };
+  }
 
   /** Whether anything watches (events or wire bytes). */
   get watching(): boolean {
@@ -59,11 +76,11 @@ export class TraceHub {
   /** Call for every new link, before any byte is read from it. Costs one 'close' listener while unwatched. */
   register(link: TraceLink): number {
     const id = this.nextId++;
-    const tracer = new LinkTracer(id, link, this.ctx);
-    const entry: Entry = { link, tracer, stopWire: undefined };
-    this.links.set(id, entry);
-    link.stream.once('close', () => this.unregister(id));
+    const entry: Entry = { id, link, tracer: undefined, stopWire: undefined };
+    this.links.set(link.stream, entry);
+    link.stream.once('close', this.onClose);
     if (this.watchers.size > 0) {
+      const tracer = this.tracerOf(entry);
       tracer.announce(Date.now());
       tracer.start(true);
     }
@@ -78,14 +95,15 @@ export class TraceHub {
     this.watchers.add(w);
     if (first) {
       for (const e of this.links.values()) {
+        const tracer = this.tracerOf(e);
         const known = this.opts.lookup?.(e.link.info);
-        if (known) this.learn(e.tracer, known);
-        e.tracer.start(false);
+        if (known) this.learn(tracer, known);
+        tracer.start(false);
       }
     }
     return () => {
       if (!this.watchers.delete(w) || this.watchers.size > 0) return;
-      for (const e of this.links.values()) e.tracer.stop();
+      for (const e of this.links.values()) e.tracer?.stop();
     };
   }
 
@@ -96,8 +114,8 @@ export class TraceHub {
     return () => {
       if (!this.wireWatchers.delete(w)) return;
       const now = Date.now();
-      for (const [id, e] of this.links) {
-        w.close(id, now);
+      for (const e of this.links.values()) {
+        w.close(e.id, now);
         if (this.wireWatchers.size === 0) {
           e.stopWire?.();
           e.stopWire = undefined;
@@ -123,8 +141,13 @@ export class TraceHub {
 
   /** Flow summaries of the connections traced so far: open ones, then recently closed ones. */
   summaries(): FlowSummaryView[] {
-    const open = [...this.links.values()].map((e) => e.tracer).filter((t) => t.summary.packets > 0);
-    return [...open.map((t) => t.summaryView()), ...this.closed];
+    const open: FlowSummaryView[] = [];
+    for (const e of this.links.values()) if (e.tracer && e.tracer.summary.packets > 0) open.push(e.tracer.summaryView());
+    return [...open, ...this.closed];
+  }
+
+  private tracerOf(e: Entry): LinkTracer {
+    return (e.tracer ??= new LinkTracer(e.id, e.link, this.ctx));
   }
 
   private learn(tracer: LinkTracer, known: { clientId?: string; protocolVersion?: ProtocolVersion }): void {
@@ -135,7 +158,7 @@ export class TraceHub {
   private startWire(e: Entry, w: WireWatcher, fromStart: boolean): void {
     const source = e.link.tap?.wire ?? e.link.tap?.plain;
     if (!source) return;
-    const id = e.tracer.connection.id;
+    const id = e.id;
     w.open(id, e.link.info, Date.now(), fromStart, e.link.tap?.wire ? 'wire' : 'plain');
     if (e.stopWire) return;
     e.stopWire = source.on((dir, bytes, time) => {
@@ -149,16 +172,17 @@ export class TraceHub {
     });
   }
 
-  private unregister(id: number): void {
-    const e = this.links.get(id);
+  private unregister(stream: Stream): void {
+    const e = this.links.get(stream);
     if (!e) return;
-    this.links.delete(id);
+    this.links.delete(stream);
     const now = Date.now();
     e.stopWire?.();
-    for (const w of this.wireWatchers) w.close(id, now);
-    e.tracer.closed(now);
-    if (e.tracer.summary.packets > 0) {
-      this.closed.push(e.tracer.summaryView());
+    for (const w of this.wireWatchers) w.close(e.id, now);
+    const tracer = e.tracer;
+    tracer?.closed(now);
+    if (tracer && tracer.summary.packets > 0) {
+      this.closed.push(tracer.summaryView());
       if (this.closed.length > (this.opts.closedKept ?? DEFAULT_CLOSED_KEPT)) this.closed.shift();
     }
     if (this.links.size === 0) for (const w of [...this.idleWaiters]) w();
