@@ -8,8 +8,6 @@ import type { TapDirection, TraceLinkInfo } from './trace-event.js';
 export interface LiveCaptureOptions {
   /** Rotate to FILE-1.pcapng, FILE-2.pcapng... after this many MB (0 or absent: one file). */
   maxMb?: number;
-  /** Bytes that crossed a connection before the capture could tap it (a TLS handshake), if anyone kept them. */
-  earlyBytes?: (info: TraceLinkInfo) => readonly { dir: TapDirection; bytes: Buffer; time: number }[] | undefined;
   /** Told once per connection the capture cannot show as it crossed the wire. */
   warn?: (message: string) => void;
 }
@@ -52,10 +50,8 @@ export class LiveCapture implements WireWatcher {
       this.opts.warn?.(`capture: ${info.transport} connection from ${info.remoteAddress}:${info.remotePort} left out: its listener does not tap the ciphertext`);
       return;
     }
-    const early = ENCRYPTED.has(info.transport) ? this.opts.earlyBytes?.(info) : undefined;
-    // The SYN is written with the first bytes: a ws tap replays the HTTP upgrade with its earlier times.
+    // The SYN is written with the first bytes: the taps replay the TLS handshake / HTTP upgrade with their earlier times.
     this.pending.set(id, { info, time });
-    for (const c of early ?? []) this.data(id, c.dir, c.bytes, c.time);
   }
 
   data(id: number, dir: TapDirection, bytes: Buffer, time: number): void {
