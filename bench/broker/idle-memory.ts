@@ -1,7 +1,8 @@
 // Memory of glassmq per idle MQTT connection, measured inside the broker after a forced full GC (RSS, V8 heap,
 // external memory), with an optional heap snapshot of the loaded broker to name what each connection holds.
 // The broker runs from the built output (`npm run build` first; run.ts builds it too) unless --from=src.
-//   node --import tsx bench/broker/idle-memory.ts [--connections=10000] [--keepalive=0] [--from=dist|src] [--snapshot=FILE] [--cpu-prof=DIR] [-- extra broker flags]
+//   node --import tsx bench/broker/idle-memory.ts [--connections=10000] [--keepalive=0] [--from=dist|src] [--snapshot=FILE] [--cpu-prof=DIR] [--node-flag=F ...] [-- extra broker flags]
+// The broker's node runs with --max-semi-space-size=2 as bin/glassmq.js starts it; `--node-flag=` (empty) for node's defaults.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { freePort, REPO_ROOT, stopProcess, waitForPort } from '../../test/helpers/net.js';
@@ -19,6 +20,8 @@ const KEEPALIVE = Number(opt('keepalive') ?? 0);
 const FROM = opt('from') ?? 'dist';
 const SNAPSHOT = opt('snapshot');
 const CPU_PROF = opt('cpu-prof');
+const GIVEN_FLAGS = own.filter((a) => a.startsWith('--node-flag=')).map((a) => a.slice('--node-flag='.length));
+const NODE_FLAGS = GIVEN_FLAGS.length > 0 ? GIVEN_FLAGS.filter((f) => f !== '') : ['--max-semi-space-size=2'];
 
 function ask(child: ChildProcess, msg: unknown, kind: Reply['kind']): Promise<Reply> {
   return new Promise((resolve, reject) => {
@@ -60,7 +63,7 @@ const port = await freePort();
 const entry = FROM === 'src' ? ['--import', 'tsx', 'src/cli/main.ts'] : ['dist/src/cli/main.js'];
 const broker = spawn(
   process.execPath,
-  ['--expose-gc', ...(CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${resolve(CPU_PROF)}`] : []), '--import', './bench/broker/gc-probe.mjs', ...entry, 'broker', '--memory', '--port', String(port), '--max-connections', String(N * 2), ...extra],
+  ['--expose-gc', ...NODE_FLAGS, ...(CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${resolve(CPU_PROF)}`] : []), '--import', './bench/broker/gc-probe.mjs', ...entry, 'broker', '--memory', '--port', String(port), '--max-connections', String(N * 2), ...extra],
   { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] },
 );
 let logBytes = 0;

@@ -23,8 +23,12 @@ const PROFILE = argv.includes('--profile');
 const JSON_OUT = argv.includes('--json');
 const BUILD = !argv.includes('--no-build');
 const GLASSMQ_ENTRY = join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
-/** Node options for the glassmq process only (e.g. heap tuning), so the load generator runs unchanged. */
-const NODE_FLAGS = argv.filter((a) => a.startsWith('--node-flag=')).map((a) => a.slice('--node-flag='.length));
+/**
+ * Node options for the glassmq process only, so the load generator runs unchanged. Default: what bin/glassmq.js's
+ * shebang sets (the installed `glassmq` command); `--node-flag=` (empty) runs node's defaults.
+ */
+const GIVEN_FLAGS = argv.filter((a) => a.startsWith('--node-flag=')).map((a) => a.slice('--node-flag='.length));
+const NODE_FLAGS = GIVEN_FLAGS.length > 0 ? GIVEN_FLAGS.filter((f) => f !== '') : ['--max-semi-space-size=2'];
 const SCENARIOS = argv.find((a) => a.startsWith('--scenarios='))?.slice('--scenarios='.length).split(',');
 const ONLY = (argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',') ?? ['glassmq', 'mosquitto', 'aedes']) as BrokerName[];
 
