@@ -8,7 +8,7 @@ import { compileFormat, renderMessage, type OutputStyle } from './client/format.
 import { parseInteger, parseQos, resolveConnection, type ConnectionConfig } from './client/options.js';
 import { publishMessage } from './client/publish.js';
 import { checkTopicFilter, subscribeAll, toReceivedMessage, unsubscribeAll, type SubscribeSettings } from './client/subscribe.js';
-import { topicMatches } from './client/topic-match.js';
+import { topicMatches } from '../protocol/index.js';
 
 const OPTIONS: readonly OptionDef[] = [
   { key: 'topic', names: ['-t', '--topic'], kind: 'list', arg: 'FILTER', help: 'topic filter to subscribe to (repeatable)' },

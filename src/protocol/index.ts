@@ -8,7 +8,7 @@ export { encodePacket } from './encode/index.js';
 export { encodedPublishPacketIdOffset } from './encode/publish.js';
 export { decodePacket } from './decode.js';
 export { PacketDecoder, MAX_PACKET_SIZE, type PacketDecoderOptions } from './decoder.js';
-export { validateTopicName, validateTopicFilter, parseSharedSubscription, isSharedFilter } from './topic.js';
+export { validateTopicName, validateTopicFilter, parseSharedSubscription, isSharedFilter, topicMatches } from './topic.js';
 export { parseHex } from './hex.js';
 export { dissectPacket, dissectPackets } from './dissect.js';
 export type { Dissection, DissectField, DissectOptions } from './dissection.js';

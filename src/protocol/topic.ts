@@ -84,3 +84,21 @@ export function parseSharedSubscription(filter: string): { group: string; filter
 export function isSharedFilter(filter: string): boolean {
   return filter.startsWith(SHARE_PREFIX);
 }
+
+/**
+ * Whether a topic name matches a topic filter: '+' one level, '#' the rest and its parent level
+ * ("a/#" matches "a"). Used off the broker's hot path (CLI filters, trace filters); the broker routes with its trie.
+ */
+export function topicMatches(filter: string, topic: string): boolean {
+  const f = filter.split('/');
+  const t = topic.split('/');
+  // [MQTT-4.7.2-1] a filter starting with a wildcard does not match topics starting with '$'
+  if (topic.startsWith('$') && (f[0] === '+' || f[0] === '#')) return false;
+  for (let i = 0; i < f.length; i++) {
+    const level = f[i]!;
+    if (level === '#') return true;
+    if (i >= t.length) return false;
+    if (level !== '+' && level !== t[i]) return false;
+  }
+  return f.length === t.length;
+}

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compileFormat, renderFormat, renderMessage, type ReceivedMessage } from '../../src/cli/client/format.js';
 import { strftimeChar, zoneOffset } from '../../src/cli/client/time-format.js';
-import { topicMatches } from '../../src/cli/client/topic-match.js';
+import { topicMatches } from '../../src/protocol/index.js';
 
 const time = { date: new Date(2026, 10, 30, 9, 7, 3, 123), nanos: 123_456_789 };
 const base: ReceivedMessage = { topic: 'a/b', payload: Buffer.from('hi'), qos: 1, retain: true, packetId: 7, time, clientId: 'me' };

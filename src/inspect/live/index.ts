@@ -8,4 +8,4 @@ export type {
 export { formatEvent, hexLines, who, wsFrameText, type TextOptions } from './trace-text.js';
 export { printTrace, type PrinterOptions } from './trace-printer.js';
 export { LiveCapture, type LiveCaptureOptions } from './live-capture.js';
-export { topicMatches } from './topic-match.js';
+export { topicMatches } from '../../protocol/index.js';

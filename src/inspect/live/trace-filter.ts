@@ -1,6 +1,6 @@
 // Which events a watcher wants: client id (exact), topic filter (MQTT wildcards), packet types.
 import type { HubEvent } from './link-tracer.js';
-import { topicMatches } from './topic-match.js';
+import { topicMatches } from '../../protocol/index.js';
 import type { TraceFilter } from './trace-event.js';
 
 export interface CompiledFilter {

@@ -6,7 +6,7 @@ import { PacketCutter } from '../../../src/inspect/live/packet-cutter.js';
 import { WsTracker } from '../../../src/inspect/live/ws-tracker.js';
 import type { HttpView, WsFrameView } from '../../../src/inspect/live/trace-event.js';
 import { SseReader, type SseMessage } from '../../../src/inspect/live/sse-reader.js';
-import { topicMatches } from '../../../src/inspect/live/topic-match.js';
+import { topicMatches } from '../../../src/protocol/index.js';
 
 const KEY = Buffer.from([0x37, 0xfa, 0x21, 0x3d]);
 
