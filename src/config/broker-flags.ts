@@ -259,7 +259,7 @@ export const BROKER_FLAGS: FlagSpec[] = [
     },
   },
   // [security] message_size_limit and the failed-login throttle (docs/security.md)
-  intFlag('--message-size-limit', 'maxPayloadSize', 'BYTES', 'largest PUBLISH / will payload accepted (0 = no limit; 5.0 clients get 0x95)', 0, PROTOCOL_MAX_PACKET_SIZE),
+  intFlag('--message-size-limit', 'maxPayloadSize', 'BYTES', 'largest PUBLISH / will payload accepted (0 = no limit; 5.0 PUBACK/PUBREC 0x97, an oversized will CONNACK 0x95)', 0, PROTOCOL_MAX_PACKET_SIZE),
   throttleFlag('--auth-fail-limit', 'limit', 'N', 'failed logins per address within --auth-fail-window before a lockout (default 5; 0 = no throttle)'),
   throttleFlag('--auth-fail-window', 'windowS', 'S', 'seconds in which failed logins are counted (default 60; 0 = no throttle)'),
   throttleFlag('--auth-lockout', 'lockoutS', 'S', 'seconds an address is refused after too many failed logins (default 30; 0 = no throttle)'),
