@@ -73,10 +73,11 @@ function readSecret(prompt: string, lines: AsyncIterator<string> | null): Promis
   if (!stdin.isTTY || lines) {
     return (lines ?? pipedLines()).next().then((r) => (r.done ? null : r.value));
   }
+  // Echo goes off before the prompt shows: whoever types after seeing it must not see their password.
+  stdin.setRawMode(true);
   process.stderr.write(prompt);
   return new Promise((resolve) => {
     let typed = '';
-    stdin.setRawMode(true);
     stdin.resume();
     const onData = (chunk: Buffer): void => {
       for (const ch of chunk.toString('utf8')) {
