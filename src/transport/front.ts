@@ -3,7 +3,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { describeTransportError, TransportError } from './errors.js';
 import { readProxyHeader } from './proxy-protocol.js';
-import type { ConnectionFacts, ListenerAddress, ProxiedBy, TransportKind, TransportLogger } from './types.js';
+import type { ConnectionFacts, Listener, ListenerAddress, ProxiedBy, TransportKind, TransportLink, TransportLogger } from './types.js';
 
 export interface CommonListenerOptions {
   /** Interface to bind; all interfaces when absent. */
@@ -193,4 +193,33 @@ export class SocketFront {
       socket.destroy();
     }
   }
+}
+
+/**
+ * The Listener every transport returns: a SocketFront plus the handler the transport calls for each link
+ * (`setHandler` stores it), with optional steps before listening and after closing, and certificate reload.
+ */
+export function frontListener(
+  front: SocketFront,
+  transport: TransportKind,
+  setHandler: (handler: (link: TransportLink) => void) => void,
+  extra: { beforeListen?: () => Promise<void>; afterClose?: () => Promise<void>; reloadCertificates?: () => void } = {},
+): Listener {
+  return {
+    get name() {
+      return front.name;
+    },
+    transport,
+    address: () => front.address(),
+    async listen(handler) {
+      setHandler(handler);
+      await extra.beforeListen?.();
+      await front.listen();
+    },
+    async close() {
+      await front.close();
+      await extra.afterClose?.();
+    },
+    ...(extra.reloadCertificates ? { reloadCertificates: extra.reloadCertificates } : {}),
+  };
 }

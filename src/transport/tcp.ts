@@ -1,6 +1,6 @@
 // Plain TCP listener: the socket itself is the link's byte stream.
 import type { Socket } from 'node:net';
-import { SocketFront, type Accepted, type CommonListenerOptions, type ProxyOptions } from './front.js';
+import { frontListener, SocketFront, type Accepted, type CommonListenerOptions, type ProxyOptions } from './front.js';
 import { StreamTap } from './tap.js';
 import type { Listener, TransportLink } from './types.js';
 
@@ -24,16 +24,5 @@ export function socketLink(socket: Socket, accepted: Accepted): TransportLink {
 export function createTcpListener(opts: TcpListenerOptions = {}): Listener {
   let onLink: ((link: TransportLink) => void) | null = null;
   const front = new SocketFront({ ...opts, kind: 'tcp' }, (socket, accepted) => onLink?.(socketLink(socket, accepted)));
-  return {
-    get name() {
-      return front.name;
-    },
-    transport: 'tcp',
-    address: () => front.address(),
-    async listen(handler) {
-      onLink = handler;
-      await front.listen();
-    },
-    close: () => front.close(),
-  };
+  return frontListener(front, 'tcp', (handler) => (onLink = handler));
 }

@@ -1,7 +1,7 @@
 // MQTT over TLS. A net.Server accepts (so a PROXY header can come off first) and feeds sockets to a
 // tls.Server that never listens itself; setSecureContext swaps certificates for new handshakes only.
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
-import { SocketFront, type CommonListenerOptions, type ProxyOptions } from './front.js';
+import { frontListener, SocketFront, type CommonListenerOptions, type ProxyOptions } from './front.js';
 import { StreamTap } from './tap.js';
 import { serverTlsOptions, TlsBookkeeping, tlsFacts, validateTlsOptions, type TlsFileOptions } from './tls-context.js';
 import type { Listener, TransportLink } from './types.js';
@@ -40,20 +40,5 @@ export function createTlsListener(opts: TlsListenerOptions): Listener {
     onLink?.(link);
   });
 
-  return {
-    get name() {
-      return front.name;
-    },
-    transport: 'tls',
-    address: () => front.address(),
-    async listen(handler) {
-      onLink = handler;
-      await front.listen();
-    },
-    async close() {
-      await front.close();
-      await book.close();
-    },
-    reloadCertificates: () => book.reload(),
-  };
+  return frontListener(front, 'tls', (handler) => (onLink = handler), { afterClose: () => book.close(), reloadCertificates: () => book.reload() });
 }

@@ -2,7 +2,7 @@
 // answers is someone else's and is left alone.
 import { connect } from 'node:net';
 import { lstatSync, unlinkSync } from 'node:fs';
-import { SocketFront, type CommonListenerOptions } from './front.js';
+import { frontListener, SocketFront, type CommonListenerOptions } from './front.js';
 import { socketLink } from './tcp.js';
 import type { Listener, TransportLink } from './types.js';
 
@@ -35,19 +35,6 @@ async function removeStaleSocket(path: string): Promise<void> {
 export function createUnixListener(opts: UnixListenerOptions): Listener {
   let onLink: ((link: TransportLink) => void) | null = null;
   const front = new SocketFront({ ...opts, kind: 'unix' }, (socket, accepted) => onLink?.(socketLink(socket, accepted)));
-  return {
-    get name() {
-      return front.name;
-    },
-    transport: 'unix',
-    address: () => front.address(),
-    async listen(handler) {
-      onLink = handler;
-      await removeStaleSocket(opts.path);
-      await front.listen();
-    },
-    async close() {
-      await front.close(); // net.Server unlinks the socket file it created
-    },
-  };
+  // net.Server unlinks the socket file it created on close
+  return frontListener(front, 'unix', (handler) => (onLink = handler), { beforeListen: () => removeStaleSocket(opts.path) });
 }

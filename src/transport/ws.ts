@@ -4,7 +4,7 @@ import { createServer as createHttpServer, type IncomingMessage } from 'node:htt
 import { createServer as createHttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
-import { SocketFront, type Accepted } from './front.js';
+import { frontListener, SocketFront, type Accepted } from './front.js';
 import { HandshakeRecorder } from './tap.js';
 import { serverTlsOptions, TlsBookkeeping, tlsFacts, validateTlsOptions, type TlsFileOptions, type WireStream } from './tls-context.js';
 import type { Listener, TransportLink, TransportTlsFacts } from './types.js';
@@ -40,18 +40,7 @@ export function createWsListener(opts: WsListenerOptions = {}): Listener {
     if (!st) return void socket.destroy();
     gate.upgrade(req, socket, head, { facts: st.accepted, plainSocket: req.socket, finishRecording: () => st.recorder?.finish() ?? [] });
   });
-  return {
-    get name() {
-      return front.name;
-    },
-    transport: 'ws',
-    address: () => front.address(),
-    async listen(handler) {
-      onLink = handler;
-      await front.listen();
-    },
-    close: () => front.close(),
-  };
+  return frontListener(front, 'ws', (handler) => (onLink = handler));
 }
 
 export function createWssListener(opts: WssListenerOptions): Listener {
@@ -90,20 +79,5 @@ export function createWssListener(opts: WssListenerOptions): Listener {
       finishRecording: () => st.recorder?.finish() ?? [],
     });
   });
-  return {
-    get name() {
-      return front.name;
-    },
-    transport: 'wss',
-    address: () => front.address(),
-    async listen(handler) {
-      onLink = handler;
-      await front.listen();
-    },
-    async close() {
-      await front.close();
-      await book.close();
-    },
-    reloadCertificates: () => book.reload(),
-  };
+  return frontListener(front, 'wss', (handler) => (onLink = handler), { afterClose: () => book.close(), reloadCertificates: () => book.reload() });
 }
