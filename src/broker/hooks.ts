@@ -58,7 +58,8 @@ export interface BrokerHooks {
   subscribed?(client: ClientInfo, topicFilter: string, grantedQos: QoS): void;
   unsubscribed?(client: ClientInfo, topicFilter: string): void;
   /** A PINGREQ arrived ('pingreq') and was answered ('pingresp'); keepalive traffic only, never on the publish path. */
-  pinged?(client: ClientInfo, type: 'pingreq' | 'pingresp'): void;
+  /** `at`: clock ms the PINGREQ's bytes arrived (the keepalive's last-received time) / the PINGRESP was sent. */
+  pinged?(client: ClientInfo, type: 'pingreq' | 'pingresp', at: number): void;
 }
 
 /** Just the logging call safeHooks needs (ports.ts Logger has it). */

@@ -38,7 +38,7 @@ export class ClientActivity {
 
   /** Starts recording ping ticks (a Clients view opened). */
   start(): void {
-    this.stopTap ??= onHook(this.broker, 'pinged', (client, type) => this.tick(client, type));
+    this.stopTap ??= onHook(this.broker, 'pinged', (client, type, at) => this.tick(client, type, at));
   }
 
   /** Takes the hook off and forgets the ticks. */
@@ -48,10 +48,10 @@ export class ClientActivity {
     this.ticks = new WeakMap();
   }
 
-  private tick(client: ClientInfo, type: PingTick['type']): void {
+  private tick(client: ClientInfo, type: PingTick['type'], at: number): void {
     let list = this.ticks.get(client);
     if (!list) this.ticks.set(client, (list = []));
-    list.push({ at: this.broker.clock.now(), type });
+    list.push({ at, type });
     if (list.length > MAX_TICKS) list.shift();
   }
 

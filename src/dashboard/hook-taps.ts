@@ -17,11 +17,11 @@ const taps = new WeakMap<Broker, Map<TappedHook, Tap<TappedHook>>>();
 
 /** Makes the hook that calls the original and then every listener of the tap (fixed arity: no rest array). */
 function fanOut<K extends TappedHook>(t: Tap<K>): Hook<K> {
-  const original = t.original as ((a: unknown, b: unknown) => void) | undefined;
-  return ((a: unknown, b: unknown): void => {
-    original?.(a, b);
-    const listeners = t.listeners as unknown as ((a: unknown, b: unknown) => void)[];
-    for (let i = 0; i < listeners.length; i++) listeners[i]!(a, b);
+  const original = t.original as ((a: unknown, b: unknown, c: unknown) => void) | undefined;
+  return ((a: unknown, b: unknown, c: unknown): void => {
+    original?.(a, b, c);
+    const listeners = t.listeners as unknown as ((a: unknown, b: unknown, c: unknown) => void)[];
+    for (let i = 0; i < listeners.length; i++) listeners[i]!(a, b, c);
   }) as unknown as Hook<K>;
 }
 

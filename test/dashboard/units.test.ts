@@ -21,7 +21,7 @@ describe('hook taps', () => {
       broker.hooks.pinged = own;
       const stopA = onHook(broker, 'pinged', (c, type) => calls.push(`a:${c.clientId}:${type}`));
       const stopB = onHook(broker, 'pinged', (c, type) => calls.push(`b:${c.clientId}:${type}`));
-      broker.hooks.pinged!({ clientId: 'c1' } as ClientInfo, 'pingreq');
+      broker.hooks.pinged!({ clientId: 'c1' } as ClientInfo, 'pingreq', 0);
       assert.deepEqual(calls, ['own:c1:pingreq', 'a:c1:pingreq', 'b:c1:pingreq']);
       stopA();
       assert.notEqual(broker.hooks.pinged, own, 'still tapped while one listener is left');
