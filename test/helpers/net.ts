@@ -7,16 +7,35 @@ import { dirname, join } from 'node:path';
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CLI_ENTRY = join(REPO_ROOT, 'src', 'cli', 'main.ts');
 
-/** A port the OS says is free right now on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * Ports handed out below the kernel's ephemeral range (32768-60999 on Linux): a port taken from that range with
+ * listen(0) can be grabbed as the source port of any outgoing connection (another test's client) between the moment
+ * it is freed here and the moment the broker under test binds it. Random within the range, checked by binding,
+ * never handed out twice by one process.
+ */
+const PORT_LOW = 20_000;
+const PORT_HIGH = 32_700;
+const handedOut = new Set<number>();
+
+/** A port that is free right now on 127.0.0.1 and outside the ephemeral range. */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = PORT_LOW + Math.floor(Math.random() * (PORT_HIGH - PORT_LOW));
+    if (handedOut.has(port)) continue;
+    if (await canBind(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+  throw new Error(`no free port found in ${PORT_LOW}-${PORT_HIGH} after 200 attempts`);
+}
+
+function canBind(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const srv = createServer();
     srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
   });
 }
 
