@@ -1,10 +1,13 @@
 // Cluster benchmark (issue 10): two glassmq nodes on one redis-server.
 //   local:   QoS 1 point-to-point, publisher and subscriber on the same node (--cluster on, no remote subscriber)
-//   cross:   QoS 1 point-to-point, publisher on node 1, subscriber on node 2 (through Redis)
+//   cross:   QoS 1 point-to-point, publisher on node 1, subscriber on node 2 (through Redis: the node stream)
+//   cross0:  QoS 0 across nodes (pub/sub), in bursts of WINDOW that each wait for their delivery
+//   cpu:     CPU time of the two nodes and redis-server per cross-node message (steadier than rates on a shared machine)
 //   latency: one QoS 1 message at a time across nodes, publish -> delivery, median and p99
 //   scale:   two node-local pairs at once, on two nodes vs both on one node (the issue's target: > 1.5x)
 // Run: node --import tsx bench/cluster.ts [messages]
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import mqtt, { type MqttClient } from 'mqtt';
 import { CLI_ENTRY, freePort, waitForPort } from '../test/helpers/net.js';
 
@@ -39,6 +42,43 @@ async function throughput(pub: MqttClient, sub: MqttClient, topic: string): Prom
   for (let i = 0; i < WINDOW; i++) void next();
   await done;
   return MESSAGES / (Number(process.hrtime.bigint() - t0) / 1e9);
+}
+
+/** Messages per second from `pub` to `sub` at QoS 0, WINDOW at a time (each burst waits for its delivery: no flood). */
+async function throughputQos0(pub: MqttClient, sub: MqttClient, topic: string): Promise<{ rate: number; lost: number }> {
+  await sub.subscribeAsync(topic, { qos: 0 });
+  await routeReady(pub, sub, topic);
+  let received = 0;
+  let target = 0;
+  let wake: (() => void) | undefined;
+  sub.on('message', (t) => {
+    if (t === topic && ++received >= target) wake?.();
+  });
+  const t0 = process.hrtime.bigint();
+  for (let sent = 0; sent < MESSAGES; sent += WINDOW) {
+    target = received + WINDOW;
+    const burst = new Promise<void>((resolve) => {
+      wake = resolve;
+      setTimeout(resolve, 1000).unref(); // a lost QoS 0 message must not stall the run
+    });
+    for (let i = 0; i < WINDOW; i++) pub.publish(topic, PAYLOAD, { qos: 0 });
+    await burst;
+  }
+  return { rate: MESSAGES / (Number(process.hrtime.bigint() - t0) / 1e9), lost: MESSAGES - received };
+}
+
+/** CPU time (ms) used so far by the nodes and redis-server (Linux /proc: utime + stime, 100 ticks per second). */
+function childrenCpuMs(): number {
+  let ticks = 0;
+  for (const c of children) {
+    try {
+      const fields = readFileSync(`/proc/${c.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // gone
+    }
+  }
+  return ticks * 10;
 }
 
 async function routeReady(pub: MqttClient, sub: MqttClient, topic: string): Promise<void> {
@@ -77,7 +117,12 @@ async function main(): Promise<void> {
   );
   const [p1, s1, p2, s2] = await Promise.all([connect(ports[0]!), connect(ports[0]!), connect(ports[0]!), connect(ports[1]!)]);
   const local = await throughput(p1!, s1!, 'bench/local');
+  let cpu0 = childrenCpuMs();
   const cross = await throughput(p2!, s2!, 'bench/cross');
+  const crossCpu = ((childrenCpuMs() - cpu0) * 1000) / MESSAGES;
+  cpu0 = childrenCpuMs();
+  const cross0 = await throughputQos0(p2!, s2!, 'bench/cross0');
+  const cross0Cpu = ((childrenCpuMs() - cpu0) * 1000) / MESSAGES;
   const lat = await latency(p2!, s2!, 'bench/latency');
   // two pairs at the same time: both on node 0, then one on each node
   const pairs = await Promise.all([0, 0, 0, 0, 0, 0, 1, 1].map((i) => connect(ports[i]!)));
@@ -91,7 +136,8 @@ async function main(): Promise<void> {
   const at = (q: number): string => lat[Math.min(lat.length - 1, Math.floor(q * lat.length))]!.toFixed(2);
   console.log(`messages per run: ${MESSAGES}, QoS 1, window ${WINDOW}, payload ${PAYLOAD.length} B`);
   console.log(`node-local pair (cluster on): ${local.toFixed(0)} msg/s`);
-  console.log(`cross-node pair:              ${cross.toFixed(0)} msg/s (${((cross / local) * 100).toFixed(0)} % of node-local)`);
+  console.log(`cross-node pair:              ${cross.toFixed(0)} msg/s (${((cross / local) * 100).toFixed(0)} % of node-local), ${crossCpu.toFixed(0)} us CPU per message (nodes + redis)`);
+  console.log(`cross-node QoS 0, bursts of ${WINDOW}: ${cross0.rate.toFixed(0)} msg/s, ${cross0Cpu.toFixed(0)} us CPU per message (nodes + redis), ${cross0.lost} lost`);
   console.log(`cross-node latency (QoS 1, one at a time, publish -> delivery): median ${at(0.5)} ms, p99 ${at(0.99)} ms`);
   console.log(`two node-local pairs at once: on one node ${oneNode.toFixed(0)} msg/s, one pair per node ${twoNodes.toFixed(0)} msg/s (${(twoNodes / oneNode).toFixed(2)}x)`);
   for (const c of [p1, s1, p2, s2, ...pairs]) c!.end(true);

@@ -1,6 +1,6 @@
 // Whole-broker benchmark: glassmq, Debian mosquitto and aedes one after another, each pinned to one
 // core, driven by the same raw-socket load generator pinned to the other core.
-//   node --import tsx bench/broker/run.ts [--quick] [--only=glassmq,mosquitto,aedes] [--scenarios=fanin,fanout,qos1,latency,idle] [--node-flag=--max-semi-space-size=2 ...] [--profile] [--json] [--no-build]
+//   node --import tsx bench/broker/run.ts [--cluster] [--quick] [--rounds=N] [--nice=N] [--entry=dist/src/cli/main.js] [--only=glassmq,mosquitto,aedes] [--scenarios=fanin,fanout,qos1,latency,idle] [--node-flag=--max-semi-space-size=2 ...] [--profile] [--json] [--no-build]
 // glassmq runs from its built output (dist/, as `npm start` does), never through tsx: tsx's transform keeps every
 // function's source name and helpers alive (~256 B per named closure) and its loader thread costs CPU, so a tsx
 // run measures tsx. The compile step (`tsc -p tsconfig.build.json`, as `npm run build` without the web UI) runs
@@ -21,8 +21,14 @@ const argv = process.argv.slice(2);
 const QUICK = argv.includes('--quick');
 const PROFILE = argv.includes('--profile');
 const JSON_OUT = argv.includes('--json');
-const BUILD = !argv.includes('--no-build');
-const GLASSMQ_ENTRY = join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
+/** --entry=PATH: another build of glassmq (an A/B of two work trees); implies --no-build. */
+const ENTRY = argv.find((a) => a.startsWith('--entry='))?.slice('--entry='.length);
+const BUILD = !argv.includes('--no-build') && ENTRY === undefined;
+const GLASSMQ_ENTRY = ENTRY ?? join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
+/** --rounds=N: every scenario N times, the brokers taking turns within each round; the table shows medians. */
+const ROUNDS = Math.max(1, Number(argv.find((a) => a.startsWith('--rounds='))?.slice('--rounds='.length) ?? 1));
+/** --nice=N: broker and load generator at this niceness (root: < 0), so other work on a shared box disturbs less. */
+const NICE = argv.find((a) => a.startsWith('--nice='))?.slice('--nice='.length);
 /**
  * Node options for the glassmq process only, so the load generator runs unchanged. Default: what bin/glassmq.js's
  * shebang sets (the installed `glassmq` command); `--node-flag=` (empty) runs node's defaults.
@@ -31,11 +37,16 @@ const GIVEN_FLAGS = argv.filter((a) => a.startsWith('--node-flag=')).map((a) => 
 const NODE_FLAGS = GIVEN_FLAGS.length > 0 ? GIVEN_FLAGS.filter((f) => f !== '') : ['--max-semi-space-size=2'];
 const SCENARIOS = argv.find((a) => a.startsWith('--scenarios='))?.slice('--scenarios='.length).split(',');
 const ONLY = (argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',') ?? ['glassmq', 'mosquitto', 'aedes']) as BrokerName[];
+// [cluster] --cluster: two glassmq nodes on Redis against one node (bench/broker/cluster.ts), instead of the brokers
+if (argv.includes('--cluster')) {
+  await (await import('./cluster.js')).runCluster(argv);
+  process.exit(0);
+}
 
 /** Scenario parameters: full run about 4 minutes on a 2-core box, --quick under one. */
 const PLAN = QUICK
-  ? { fanin: 'messages=100000', fanout: 'messages=4000', qos1: 'messages=2000', latency: 'seconds=2', idle: 'connections=2000' }
-  : { fanin: 'messages=400000', fanout: 'messages=10000', qos1: 'messages=5000', latency: 'seconds=5', idle: 'connections=10000' };
+  ? { fanin: 'messages=100000', fanout: 'messages=4000', qos1: 'messages=2000', latency: 'seconds=2 warmup=2', idle: 'connections=2000' }
+  : { fanin: 'messages=400000', fanout: 'messages=10000', qos1: 'messages=5000', latency: 'seconds=5 warmup=5', idle: 'connections=10000' };
 
 interface Started {
   child: ChildProcess;
@@ -44,7 +55,8 @@ interface Started {
 }
 
 function pinned(cmd: string[], core: string): ChildProcess {
-  const shellLine = `ulimit -n ${FD_LIMIT} && exec taskset -c ${core} ${cmd.map((c) => `'${c}'`).join(' ')}`;
+  const nice = NICE === undefined ? '' : `nice -n ${Number(NICE)} `;
+  const shellLine = `ulimit -n ${FD_LIMIT} && exec ${nice}taskset -c ${core} ${cmd.map((c) => `'${c}'`).join(' ')}`;
   return spawn('bash', ['-c', shellLine], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
@@ -76,6 +88,12 @@ async function startBroker(name: BrokerName, scenarioKey: string): Promise<Start
     throw new Error(`${name} did not start: ${stderr}`, { cause: err });
   }
   return { child, port, cleanup };
+}
+
+/** CPU time (user + system) a process has used so far, in ms: less disturbed by a busy box than wall-clock rates. */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in USER_HZ (100) ticks
 }
 
 function vmRssKb(pid: number): number {
@@ -121,11 +139,13 @@ async function scenario(name: BrokerName, key: keyof typeof PLAN, record: (r: Ro
       baseline = vmRssKb(b.child.pid!);
     }
     let after = 0;
+    const cpuBefore = cpuMs(b.child.pid!);
     const r = await loadgen(key, b.port, PLAN[key], key === 'idle' ? async () => {
       await new Promise((res) => setTimeout(res, 1000));
       after = vmRssKb(b.child.pid!);
     } : undefined);
     if (key === 'idle') r.rssPerConnKb = (after - baseline) / r.connections!;
+    else r.cpuUsPerMsg = ((cpuMs(b.child.pid!) - cpuBefore) * 1000) / (r.received ?? r.deliveries ?? r.delivered ?? NaN);
     await record(r, b);
     process.stderr.write(`  ${name} ${key}: ${JSON.stringify(r)}\n`);
   } finally {
@@ -134,15 +154,26 @@ async function scenario(name: BrokerName, key: keyof typeof PLAN, record: (r: Ro
   }
 }
 
-async function benchBroker(name: BrokerName): Promise<void> {
-  const row = results[name];
+async function benchBroker(name: BrokerName): Promise<Row> {
+  const row: Row = {};
   let lost = 0;
-  await scenario(name, 'fanin', (r) => { row.fanin = r.rate!; lost += r.lost!; });
-  await scenario(name, 'fanout', (r) => { row.fanout = r.rate!; lost += r.lost!; });
-  await scenario(name, 'qos1', (r) => { row.qos1 = r.rate!; lost += r.lost!; });
-  await scenario(name, 'latency', (r) => { row.p50 = r.p50!; row.p99 = r.p99!; lost += r.lost!; });
+  await scenario(name, 'fanin', (r) => { row.fanin = r.rate!; row.faninCpu = r.cpuUsPerMsg!; lost += r.lost!; });
+  await scenario(name, 'fanout', (r) => { row.fanout = r.rate!; row.fanoutCpu = r.cpuUsPerMsg!; lost += r.lost!; });
+  await scenario(name, 'qos1', (r) => { row.qos1 = r.rate!; row.qos1Cpu = r.cpuUsPerMsg!; lost += r.lost!; });
+  await scenario(name, 'latency', (r) => { row.p50 = r.p50!; row.p99 = r.p99!; row.coldP50 = r.coldP50!; row.latencyCpu = r.cpuUsPerMsg!; lost += r.lost!; });
   await scenario(name, 'idle', (r) => { row.rssPerConnKb = r.rssPerConnKb!; row.connectRate = r.rate!; });
   if (!SCENARIOS || SCENARIOS.some((s) => s !== 'idle')) row.lost = lost;
+  return row;
+}
+
+/** Each cell's median over the rounds (messages lost: the sum, since any loss counts). */
+function medianRow(rows: Row[]): Row {
+  const out: Row = {};
+  for (const key of new Set(rows.flatMap((r) => Object.keys(r)))) {
+    const xs = rows.map((r) => r[key]).filter((x): x is number => x !== undefined).sort((a, b) => a - b);
+    out[key] = key === 'lost' ? xs.reduce((a, b) => a + b, 0) : xs.length % 2 ? xs[(xs.length - 1) / 2]! : (xs[xs.length / 2 - 1]! + xs[xs.length / 2]!) / 2;
+  }
+  return out;
 }
 
 function fmt(n: number | undefined, digits = 0): string {
@@ -162,6 +193,11 @@ function printTable(): void {
     ['QoS 1, 16 pairs (msg/s)', 'qos1', 0, false],
     ['latency p50 at 1,000 msg/s (ms)', 'p50', 3, true],
     ['latency p99 at 1,000 msg/s (ms)', 'p99', 3, true],
+    ['latency p50, first seconds (warm-up) (ms)', 'coldP50', 3, true],
+    ['broker CPU per message, fan-in (us)', 'faninCpu', 2, true],
+    ['broker CPU per delivery, fan-out (us)', 'fanoutCpu', 2, true],
+    ['broker CPU per message, QoS 1 (us)', 'qos1Cpu', 2, true],
+    ['broker CPU per message, latency (us)', 'latencyCpu', 1, true],
     ['idle connections: RSS per connection (KB)', 'rssPerConnKb', 2, true],
     ['idle connections: connect rate (conn/s)', 'connectRate', 0, false],
     ['messages lost (all scenarios)', 'lost', 0, true],
@@ -191,10 +227,15 @@ if (ONLY.includes('glassmq')) {
   else if (!existsSync(GLASSMQ_ENTRY)) throw new Error(`--no-build: ${GLASSMQ_ENTRY} missing; run \`npm run build\` first`);
 }
 if (PROFILE) mkdirSync(join(REPO_ROOT, 'bench', 'broker', 'profiles'), { recursive: true });
-for (const name of ONLY) {
-  process.stderr.write(`${name}:\n`);
-  await benchBroker(name);
+const perRound: Record<BrokerName, Row[]> = { glassmq: [], mosquitto: [], aedes: [] };
+for (let round = 1; round <= ROUNDS; round++) {
+  for (const name of ONLY) {
+    process.stderr.write(`${name}${ROUNDS > 1 ? ` (round ${round} of ${ROUNDS})` : ''}:\n`);
+    perRound[name].push(await benchBroker(name));
+  }
 }
+for (const name of ONLY) results[name] = medianRow(perRound[name]);
 printTable();
+if (ROUNDS > 1) console.log(`medians of ${ROUNDS} rounds; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} at the end`);
 if (JSON_OUT) console.log(JSON.stringify(results));
 process.stderr.write(`total ${(Date.now() - started) / 1000} s (${QUICK ? 'quick' : 'full'} run; broker on core ${BROKER_CORE}, load on core ${LOAD_CORE})\n`);

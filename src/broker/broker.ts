@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { ReasonCode } from '../protocol/constants.js';
 import { parseSharedSubscription } from '../protocol/index.js'; // [persistence] restored $share subscriptions
 import type { PublishPacket, QoS } from '../protocol/packets.js';
-import type { Clock, Link, Logger, RetainedStore, SessionStore } from './ports.js';
+import type { Clock, Link, Logger, RestoredSession, RetainedStore, SessionStore } from './ports.js';
 import type { ClusterBus, ClusterInbound, StoredMessage } from './ports.js'; // [cluster]
 import { silentLogger, systemClock } from './ports.js';
 import { safeHooks, type BrokerHooks, type ClientInfo } from './hooks.js';
@@ -13,6 +13,7 @@ import { DEFAULT_LIMITS, type BrokerLimits } from './limits.js';
 import { createMessage, forwardableProperties, keepPayload, type Message } from './message.js';
 import { MemoryRetainedStore, MemorySessionStore } from './memory-stores.js';
 import { Router } from './router.js';
+import { routeToSessions } from './route-to-sessions.js'; // [cluster]
 import { DeliveryEngine } from './delivery.js';
 import { Session, SESSION_NEVER_EXPIRES, type SubscriptionEntry, type SubscriptionOptions } from './session.js';
 import { Stats, type BrokerStats } from './stats.js';
@@ -85,6 +86,8 @@ export class Broker {
     this.wills = new Wills(this);
     this.cluster = options.cluster; // [cluster] before restoreSessions, so restored filters are announced
     this.cluster?.attach(this.clusterInbound());
+    // [cluster] a store shared by the nodes brings sessions here (adopted) and takes them away (handed over)
+    this.sessions.attach?.({ adopt: (r) => this.addRestored(r), release: (id, clean) => this.sessionMovedAway(id, clean) });
     this.restoreSessions();
     this.sys = new SysTopics(this, options.sysInterval ?? DEFAULT_SYS_INTERVAL, options.version ?? '0.0.0');
     this.sys.start();
@@ -95,14 +98,17 @@ export class Broker {
    * tree, and their expiry and delayed wills are re-armed with the time spent offline (downtime included).
    */
   private restoreSessions(): void {
-    for (const { session, subscriptions, offlineMs } of this.sessions.restored?.() ?? []) {
-      for (const { filter, options } of subscriptions) {
-        this.subscribe(session, filter, options, parseSharedSubscription(filter) ?? undefined);
-      }
-      if (session.pendingWill) this.wills.restore(session, offlineMs);
-      if (session.expiryInterval !== SESSION_NEVER_EXPIRES) {
-        this.scheduleExpiry(session, Math.max(0, session.expiryInterval * 1000 - offlineMs)); // [MQTT-4.1.0-2]
-      }
+    for (const restored of this.sessions.restored?.() ?? []) this.addRestored(restored);
+  }
+
+  /** [persistence] [cluster] A session brought back from disk, or from Redis (moved here, adopted from a dead node). */
+  private addRestored({ session, subscriptions, offlineMs }: RestoredSession<Session>): void {
+    for (const { filter, options } of subscriptions) {
+      this.subscribe(session, filter, options, parseSharedSubscription(filter) ?? undefined);
+    }
+    if (session.pendingWill) this.wills.restore(session, offlineMs);
+    if (session.expiryInterval !== SESSION_NEVER_EXPIRES) {
+      this.scheduleExpiry(session, Math.max(0, session.expiryInterval * 1000 - offlineMs)); // [MQTT-4.1.0-2]
     }
   }
 
@@ -174,8 +180,8 @@ export class Broker {
 
   /** Closes the live connection of `clientId`, if any (5.0: DISCONNECT 0x8E first). */
   takeOver(clientId: string): void {
+    this.closeTakenOver(clientId); // first: the old connection's release must not clear the new claim
     this.cluster?.claimClientId(clientId); // [cluster] a connection with this id on another node closes too
-    this.closeTakenOver(clientId);
   }
 
   /** [cluster] The local half of a take-over (also run when another node accepted the client id). */
@@ -188,19 +194,27 @@ export class Broker {
   }
 
   /**
-   * [cluster] The client id connected on another node, where its session now lives: here it ends (sessions are not
-   * shared between nodes yet, and a session left behind would queue for a client that is gone, maybe forever).
+   * [cluster] The client id connected on another node. The connection here closes (5.0: DISCONNECT 0x8E, will
+   * as the spec says). With a store shared by the nodes, a resumed session is handed over: it goes on there.
+   * Otherwise (Clean Start, or a store of this node only) it ends here: a session left behind would queue for a
+   * client that is gone, maybe forever.
    */
-  private sessionMovedAway(clientId: string): void {
+  private sessionMovedAway(clientId: string, clean = true): void {
     const session = this.sessions.get(clientId);
     if (!session) return;
+    const handOver = !clean && this.sessions.handedOver !== undefined;
     if (session.connection?.isOpen) {
-      session.expiryInterval = 0; // ends once the connection has closed (connectionClosed), will handled as usual
+      if (!handOver) session.expiryInterval = 0; // ends once the connection has closed (connectionClosed)
       this.closeTakenOver(clientId);
-      return;
+      if (!handOver || this.sessions.get(clientId) !== session) return;
     }
     this.wills.cancel(session); // [MQTT-3.1.3-9] the client is back (on another node): a delayed will is not sent
-    this.endSession(session);
+    if (!handOver) return this.endSession(session);
+    this.expiryTimers.get(session)?.cancel(); // the new node runs the session's clock now
+    this.expiryTimers.delete(session);
+    // its filters leave this node's routing; the session keeps them for the node that loads it
+    if (session.subscriptionCount > 0) for (const entry of session.subscriptions.values()) this.untree(session, entry);
+    this.sessions.handedOver!(clientId);
   }
 
   /** Clean start or resume [MQTT-3.1.2-4] [MQTT-3.1.2-5] [MQTT-3.1.2-6]; returns the session and Session Present. */
@@ -308,6 +322,13 @@ export class Broker {
   }
 
   private removeEntry(session: Session, entry: SubscriptionEntry): void {
+    this.untree(session, entry);
+    session.subscriptions.delete(entry.filter);
+    this.sessions.changed(session, 'subscriptions');
+  }
+
+  /** Takes a subscription out of the routing (the topic tree and, [cluster], this node's filters). */
+  private untree(session: Session, entry: SubscriptionEntry): void {
     if (entry.share !== undefined) {
       const inner = entry.filter.slice(entry.filter.indexOf('/', '$share/'.length) + 1);
       this.tree.removeShared(entry.share, inner, session.clientId);
@@ -315,8 +336,6 @@ export class Broker {
       this.tree.remove(entry.filter, session.clientId);
     }
     this.cluster?.subscription(entry.filter, false); // [cluster]
-    session.subscriptions.delete(entry.filter);
-    this.sessions.changed(session, 'subscriptions');
   }
 
   /** Sends the retained messages matching a new subscription, with RETAIN set [MQTT-3.3.1-8] (3.1.1). */
@@ -371,10 +390,23 @@ export class Broker {
       message: (m, sharedHere) => {
         this.router.route(toMessage(m), sharedHere);
       },
+      messageFor: (m, sharedHere, clientIds) => {
+        const sessions: Session[] = [];
+        for (const id of clientIds) {
+          const s = this.sessions.get(id);
+          if (s) sessions.push(s);
+        }
+        if (sessions.length > 0) routeToSessions(toMessage(m), sessions, sharedHere, this.delivery);
+      },
+      afterCommit: (fn) => {
+        // remote messages are acknowledged to Redis only once the sessions holding them are durable
+        if (this.sessions.afterCommit) this.sessions.afterCommit(fn);
+        else fn();
+      },
       retained: (topic, m) => {
         if (this.retainAvailable) this.retained.set(topic, m && toMessage(m));
       },
-      takenOver: (clientId) => this.sessionMovedAway(clientId),
+      takenOver: (clientId) => this.sessionMovedAway(clientId, true),
       localRetained: () => [...this.retained.match('#')].map((r) => r.message),
       publish: (m) => {
         // Message Expiry counts from now, as for a will published here [MQTT-3.1.2-8]

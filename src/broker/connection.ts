@@ -14,6 +14,7 @@ import { KeepaliveMonitor } from './keepalive.js';
 import { DEFAULT_RECEIVE_MAXIMUM, PROTOCOL_MAX_PACKET_SIZE } from './limits.js';
 import { dispatchPacket } from './dispatch.js';
 import { OutputPressure } from './output-pressure.js';
+import type { QueuePressure } from './queue-pressure.js';
 
 export type ConnectionState = 'awaiting-connect' | 'connecting' | 'connected' | 'closed';
 
@@ -58,6 +59,8 @@ export class Connection implements PublishTarget {
   private keepaliveMonitor: KeepaliveMonitor | undefined;
   private connectTimer: TimerHandle | undefined;
   private corked = false;
+  /** The first packet written in this batch, held back so that a lone packet leaves without cork/uncork. */
+  private heldOut: Buffer | undefined;
   private clientInfo: ClientInfo | undefined;
   /** Packets that arrived while an async hook was pending; processed in order afterwards. */
   private backlog: Packet[] | undefined;
@@ -65,6 +68,11 @@ export class Connection implements PublishTarget {
   private holds = 0;
   /** Present while the output buffer is over the cap (see output-pressure.ts). */
   private pressure: OutputPressure | undefined;
+  /** Present while this subscriber's session queue is above high water (queue-pressure.ts; kept by delivery.ts). */
+  queuePressure: QueuePressure | undefined;
+  /** Subscribers holding this publisher back (queue-pressure.ts); packets read meanwhile wait in `parked`. */
+  private packetHolds = 0;
+  private parked: Packet[] | undefined;
   /** Bytes handed to the socket so far. */
   private bytesOut = 0;
   /** Per-connection totals beside the broker-wide stats: plain increments, read by the dashboard once a second. */
@@ -130,10 +138,14 @@ export class Connection implements PublishTarget {
     this.broker.stats.bytesReceived += chunk.length;
     this.bytesReceived += chunk.length;
     this.keepaliveMonitor?.touch();
+    batching++;
     try {
       decodeFor(this, chunk);
     } catch (err) {
       this.fail(err);
+    } finally {
+      // what this chunk wrote leaves now, in this turn: no nextTick hop between a PUBLISH read and its deliveries
+      if (--batching === 0) flushWrites();
     }
   }
 
@@ -141,6 +153,10 @@ export class Connection implements PublishTarget {
     if (this.state === 'closed') return;
     if (this.backlog) {
       this.backlog.push(packet);
+      return;
+    }
+    if (this.parked) {
+      this.parked.push(packet);
       return;
     }
     this.process(packet);
@@ -192,12 +208,18 @@ export class Connection implements PublishTarget {
         if (this.backlog) {
           // an async hook started again: keep the rest waiting behind it
           (this.backlog as Packet[]).push(...backlog.slice(i));
-          return;
+          break;
+        }
+        if (this.parked) {
+          this.parked.push(...backlog.slice(i)); // held by a subscriber meanwhile: the rest waits for the release
+          break;
         }
         this.process(backlog[i]!);
       }
     }
-    if (!this.backlog) this.releaseReading();
+    // this hook's hold ends here, always: a hook started meanwhile took its own (keeping this one leaked a hold,
+    // and pipelined PUBLISHes under an async authorizePublish stopped the connection's reading for good)
+    this.releaseReading();
   }
 
   holdReading(): void {
@@ -206,6 +228,44 @@ export class Connection implements PublishTarget {
 
   releaseReading(): void {
     if (this.holds > 0 && --this.holds === 0 && this.state !== 'closed') this.link.stream.resume();
+  }
+
+  /**
+   * Holds this publisher for a subscriber whose session queue is above high water: reading pauses, and the
+   * packets left in the chunk being decoded wait too, so not one more PUBLISH is routed until the release.
+   */
+  holdPackets(): void {
+    if (this.packetHolds++ > 0) return;
+    this.parked ??= [];
+    this.holdReading();
+  }
+
+  /** One subscriber lets go; the last one lets the parked packets through, on a later turn (never inside its ack). */
+  releasePackets(): void {
+    if (this.packetHolds === 0 || --this.packetHolds > 0) return;
+    this.releaseReading();
+    const parked = this.parked;
+    if (parked === undefined || this.state === 'closed') return;
+    if (parked.length === 0) this.parked = undefined;
+    else setImmediate(handleParked, this);
+  }
+
+  handleParked(): void {
+    const parked = this.parked;
+    if (parked === undefined || this.packetHolds > 0) return; // held again since: the next release comes back here
+    this.parked = undefined;
+    for (let i = 0; i < parked.length; i++) {
+      if (this.state === 'closed') return;
+      if (this.backlog) {
+        (this.backlog as Packet[]).push(...parked.slice(i)); // an async hook started: the rest waits behind it
+        return;
+      }
+      if (this.parked) {
+        (this.parked as Packet[]).push(...parked.slice(i)); // held again
+        return;
+      }
+      this.process(parked[i]!);
+    }
   }
 
   /**
@@ -231,25 +291,46 @@ export class Connection implements PublishTarget {
 
   // ---- writing -------------------------------------------------------------------------------------------
 
-  /** Writes bytes; everything written in one tick leaves in one batch (cork now, uncork next tick). */
+  /**
+   * Writes bytes; everything written while one input chunk is handled (elsewhere: in one tick) leaves in one
+   * batch when it is done. The first packet is held, not corked: a connection that gets one packet in the batch
+   * (the common case at low rates) writes it straight; only a second packet corks the stream (docs/latency.md).
+   */
   writeBuffer(buf: Buffer): void {
     if (this.state === 'closed') return;
-    const stream = this.link.stream;
-    if (!this.corked) {
-      this.corked = true;
-      stream.cork();
-      process.nextTick(uncork, this);
+    if (this.heldOut === undefined && !this.corked) {
+      this.heldOut = buf;
+      pendingOut.push(this);
+      if (batching === 0 && !flushQueued) {
+        flushQueued = true;
+        process.nextTick(flushWrites);
+      }
+    } else {
+      const stream = this.link.stream;
+      if (!this.corked) {
+        this.corked = true;
+        stream.cork();
+        stream.write(this.heldOut!);
+        this.heldOut = undefined;
+      }
+      stream.write(buf);
     }
-    stream.write(buf);
     this.bytesOut += buf.length;
     this.broker.stats.bytesSent += buf.length;
     this.broker.stats.messagesSent++;
     this.packetsSent++;
   }
 
-  uncork(): void {
-    this.corked = false;
-    this.link.stream.uncork();
+  /** Hands this batch's bytes to the socket (a held lone packet is written as is, a corked batch in one writev). */
+  flushOutput(): void {
+    if (this.corked) {
+      this.corked = false;
+      this.link.stream.uncork();
+    } else if (this.heldOut !== undefined) {
+      const buf = this.heldOut;
+      this.heldOut = undefined;
+      if (!this.link.stream.destroyed) this.link.stream.write(buf);
+    }
   }
 
   /**
@@ -338,9 +419,12 @@ export class Connection implements PublishTarget {
     this.clearConnectTimer();
     this.keepaliveMonitor?.stop();
     this.backlog = undefined;
+    this.parked = undefined;
     this.pressure?.release();
+    this.queuePressure?.release(); // publishers held for this subscriber go on
+    this.queuePressure = undefined;
     const stream = this.link.stream;
-    if (this.corked) this.uncork();
+    this.flushOutput(); // a DISCONNECT / CONNACK written just before leaves ahead of the FIN
     stream.end(); // [MQTT-3.14.4-2]
     // A peer that never reads would hold the socket open: destroy after a grace period.
     const timer = setTimeout(() => stream.destroy(), CLOSE_GRACE_MS);
@@ -407,6 +491,27 @@ function onStreamDrain(this: Duplex): void {
   owners.get(this)?.drained();
 }
 
-function uncork(conn: Connection): void {
-  if (conn.isOpen) conn.uncork();
+function handleParked(conn: Connection): void {
+  if (conn.isOpen) conn.handleParked();
+}
+
+/** Depth of received() calls on the stack: writes made inside are flushed when the outermost one returns. */
+let batching = 0;
+/** Connections with bytes written in the current batch, in the order they were first written to. */
+const pendingOut: Connection[] = [];
+let flushQueued = false;
+
+function flushWrites(): void {
+  flushQueued = false;
+  // by index: a stream's write may (in a custom Duplex) write to another connection, which joins the list
+  for (let i = 0; i < pendingOut.length; i++) {
+    const conn = pendingOut[i]!;
+    if (!conn.isOpen) continue; // close() flushed it
+    try {
+      conn.flushOutput();
+    } catch (err) {
+      conn.errored(err as Error); // as when the write happened inside the handler: this connection fails alone
+    }
+  }
+  pendingOut.length = 0;
 }

@@ -1,6 +1,7 @@
 // Getting messages to one session within its limits: send now when the client is connected, its inflight
 // window has room and its socket is not backed up; otherwise QoS 1/2 wait in the session queue (bounded by
-// count and bytes) and QoS 0 is dropped. Every drop is counted (and shown in $SYS).
+// count and bytes) and QoS 0 is dropped. Every drop is counted (and shown in $SYS). A connected subscriber's
+// queue above high water holds the publishing client back (queue-pressure.ts) instead of filling up.
 import type { QoS } from '../protocol/packets.js';
 import type { Connection } from './connection.js';
 import { keepPayload, type Message } from './message.js';
@@ -8,12 +9,16 @@ import type { SharedGroup } from './shared-subscriptions.js';
 import type { Broker } from './broker.js';
 import { Delivery, DeliveryState, type Session, type SubscriptionEntry } from './session.js';
 import { encodePublish } from './encode-publish.js';
+import { QueuePressure, queueMarks, type QueueMarks } from './queue-pressure.js';
 
 export class DeliveryEngine {
   /** The client whose PUBLISH is being routed right now (held back by subscribers that cannot keep up). */
   publisher: Connection | undefined;
+  private readonly marks: QueueMarks;
 
-  constructor(private readonly broker: Broker) {}
+  constructor(private readonly broker: Broker) {
+    this.marks = queueMarks(broker.limits.maxQueued, broker.limits.maxQueuedBytes);
+  }
 
   deliver(
     session: Session,
@@ -48,6 +53,17 @@ export class DeliveryEngine {
     }
     if (full && this.publisher) conn.throttle(this.publisher); // slow the publisher rather than fill the queue
     this.enqueue(session, d);
+    // below high water this is the whole cost: one or two comparisons per queued message
+    if (session.queue.length >= this.marks.highCount || session.queuedBytes >= this.marks.highBytes) {
+      const publisher = this.publisher;
+      // offline sessions and the broker's own messages hold nobody; a client is never held by its own queue
+      if (online && publisher !== undefined && publisher !== conn) this.holdPublisher(conn, publisher);
+    }
+  }
+
+  private holdPublisher(conn: Connection, publisher: Connection): void {
+    const broker = this.broker;
+    (conn.queuePressure ??= new QueuePressure(conn.clientId, broker.clock, broker.logger, this.marks)).hold(publisher);
   }
 
   /** Sends queued deliveries while the window and the socket allow (after an ack, a drain, a reconnect). */
@@ -56,6 +72,8 @@ export class DeliveryEngine {
     if (!conn || conn.state !== 'connected') return;
     const now = this.broker.clock.now();
     const queue = session.queue;
+    const lengthBefore = queue.length;
+    const bytesBefore = session.queuedBytes;
     let sent = false;
     while (queue.length > 0 && session.inflightCount < conn.sendWindow && !conn.outputFull) {
       const d = queue.shift()!;
@@ -78,6 +96,14 @@ export class DeliveryEngine {
     if (sent) {
       if (session.dropping && queue.length === 0) session.dropping = false;
       this.broker.sessions.changed(session, 'queue');
+      const pressure = conn.queuePressure;
+      if (pressure !== undefined) {
+        pressure.progressed(lengthBefore - queue.length, bytesBefore - session.queuedBytes);
+        if (queue.length <= this.marks.lowCount && session.queuedBytes <= this.marks.lowBytes) {
+          pressure.release();
+          conn.queuePressure = undefined;
+        }
+      }
     }
   }
 

@@ -97,6 +97,24 @@ function finishConnect(
   serverKeepAlive: number | undefined,
   assignedClientId: string | undefined,
 ): void {
+  // [cluster] a store shared by several nodes first makes this node the session's holder: the node that had the
+  // client id closes that connection and lets the session go (bounded wait). An id the server assigned is new.
+  const acquiring = assignedClientId === undefined ? conn.broker.sessions.acquire?.(conn.clientId, packet.clean) : undefined;
+  if (!acquiring) return acceptConnect(conn, packet, keepalive, serverKeepAlive, assignedClientId);
+  conn.waitFor(acquiring, (verdict) => {
+    // two CONNECTs at once on two nodes: the newer one (higher epoch) won elsewhere [MQTT-3.1.4-3]
+    if (verdict === 'superseded') return conn.refuse(ReasonCode.SessionTakenOver, 'a newer connection took this client id');
+    acceptConnect(conn, packet, keepalive, serverKeepAlive, assignedClientId);
+  });
+}
+
+function acceptConnect(
+  conn: Connection,
+  packet: ConnectPacket,
+  keepalive: number,
+  serverKeepAlive: number | undefined,
+  assignedClientId: string | undefined,
+): void {
   const broker = conn.broker;
   const v5 = conn.version === 5;
   const expiry = v5 ? (packet.properties?.sessionExpiryInterval ?? 0) : packet.clean ? 0 : SESSION_NEVER_EXPIRES;

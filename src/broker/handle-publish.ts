@@ -91,10 +91,16 @@ function refused(conn: Connection, packet: PublishPacket, reason: number = Reaso
 
 /**
  * [persistence] PUBACK / PUBREC / PUBCOMP leave only once what this turn changed is committed (a durable store's
- * barrier; the memory store has none). Every ack takes this path, so acks keep their order [MQTT-4.6.0-2..4].
+ * barrier; the memory store has none), and [cluster] once the messages sent to other nodes are stored in Redis.
+ * Every ack takes this path and both barriers run calls in order, so acks keep their order [MQTT-4.6.0-2..4].
  */
 export function sendAck(conn: Connection, packet: Packet): void {
   const store = conn.broker.sessions;
-  if (store.afterCommit) store.afterCommit(() => conn.send(packet));
+  const cluster = conn.broker.cluster;
+  if (cluster?.afterForward) {
+    // the store's barrier first: with a Redis store its EXEC is answered after the XADDs sent before it
+    if (store.afterCommit) store.afterCommit(() => cluster.afterForward!(() => conn.send(packet)));
+    else cluster.afterForward(() => conn.send(packet));
+  } else if (store.afterCommit) store.afterCommit(() => conn.send(packet));
   else conn.send(packet);
 }

@@ -8,7 +8,7 @@ export interface BrokerLimits {
   maxPacketSize: number;
   /** Outgoing QoS 1/2 messages awaiting acknowledgement per client; also the Receive Maximum we advertise. */
   maxInflight: number;
-  /** QoS 1/2 messages queued per session beyond the inflight window (offline or slow clients). */
+  /** QoS 1/2 messages queued per session beyond the inflight window (offline or slow clients); half of it holds publishers (queue-pressure.ts). */
   maxQueued: number;
   /** Payload bytes queued per session. */
   maxQueuedBytes: number;

@@ -10,9 +10,10 @@ export const STALL_MS = 500;
 /**
  * Share of the output cap a subscriber must drain per STALL_MS to keep holding publishers (128 KB/s with the
  * default cap): slower readers are treated as stalled, so they cannot slow publishers to a crawl. The window is
- * long enough that a reader descheduled for a moment on a busy machine is not mistaken for a stalled one.
+ * long enough that a reader descheduled for a moment on a busy machine is not mistaken for a stalled one. The
+ * session queue's rule (queue-pressure.ts) uses the same share of its high-water mark.
  */
-const MIN_DRAIN_SHARE = 1 / 16;
+export const MIN_DRAIN_SHARE = 1 / 16;
 
 /** A connection whose reading can be held back. */
 export interface Holdable {

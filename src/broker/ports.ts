@@ -86,6 +86,28 @@ export interface SessionStore<S extends { readonly clientId: string }> {
   afterCommit?(fn: () => void): void;
   /** Sessions brought back from disk at start; the broker re-adds their subscriptions and re-arms their timers. */
   restored?(): Iterable<RestoredSession<S>>;
+  // ---- [cluster] optional hooks of a store shared by several nodes (docs/cluster.md, "Sessions") ----
+  /**
+   * Awaited before CONNACK: makes this node the session's holder (claims the client id; waits, bounded, until the
+   * node that had the session closed that connection and let the session go; loads it here unless `clean`).
+   * 'superseded': a newer CONNECT for the id won on another node, so this one is refused. undefined: no wait.
+   */
+  acquire?(clientId: string, clean: boolean): Promise<AcquireVerdict> | undefined;
+  /** How the store reaches the broker for sessions that arrive (adopted) or leave (handed over) at run time. */
+  attach?(owner: SessionOwner<S>): void;
+  /** The session moved to another node: forget it here once its last state is written; its record stays. */
+  handedOver?(clientId: string): void;
+}
+
+/** [cluster] The outcome of SessionStore.acquire. */
+export type AcquireVerdict = 'ok' | 'superseded';
+
+/** [cluster] What a shared session store asks of the broker. */
+export interface SessionOwner<S> {
+  /** A session now held here (loaded for a reconnecting client, or adopted from a dead node): as if restored. */
+  adopt(restored: RestoredSession<S>): void;
+  /** Another node took the client id: close its connection here (0x8E), then hand the session over or end it. */
+  release(clientId: string, clean: boolean): void;
 }
 
 // ---- [persistence] what a durable store reads from and rebuilds into the broker's live objects ----------------
@@ -203,6 +225,10 @@ export type ClusterSharedFilter = (group: string, filter: string) => boolean;
 export interface ClusterInbound {
   /** A message published on another node, to route to this node's subscribers only (never back out). */
   message(message: StoredMessage, sharedGroups: ClusterSharedFilter): void;
+  /** Like message(), but only to the sessions of `clientIds`: a dead node's message for the sessions adopted here. */
+  messageFor(message: StoredMessage, sharedGroups: ClusterSharedFilter, clientIds: ReadonlySet<string>): void;
+  /** Runs `fn` once what message() / messageFor() changed is committed (the session store's afterCommit; at once without one). */
+  afterCommit(fn: () => void): void;
   /** Another node stored (message) or cleared (undefined) the retained message of `topic`. */
   retained(topic: string, message: StoredMessage | undefined): void;
   /** A connection for `clientId` was accepted on another node: close the one here [MQTT-3.1.4-3], end its session. */
@@ -224,6 +250,11 @@ export interface ClusterBus {
    * this node's share groups serve it (the others are served elsewhere); undefined: all of them.
    */
   publish(message: StoredMessage): ClusterSharedFilter | undefined;
+  /**
+   * Runs `fn` once every message publish() sent so far is stored where the other nodes will read it (or could not
+   * be: Redis unreachable, counted). PUBACK / PUBREC wait on it; calls run in order. Absent: at once.
+   */
+  afterForward?(fn: () => void): void;
   /** This node stored (message) or cleared (undefined) the retained message of `topic`. */
   retain(topic: string, message: StoredMessage | undefined): void;
   /** A subscription on this filter ($share/... included) was added / removed here (the bus counts them per filter). */
@@ -236,5 +267,21 @@ export interface ClusterBus {
   holdWill(clientId: string, will: Will | undefined): void;
   /** Values published under $SYS/broker/ (name relative to it -> value). */
   sysValues(): Iterable<readonly [string, number | string]>;
+  /** [cluster: dashboard] The cluster's nodes, this one first (read-only; asks Redis, so call it rarely). */
+  nodes?(): Promise<ClusterNodeView[]>;
   close(): Promise<void>;
+}
+
+/** [cluster: dashboard] One node as the cluster knows it: its own figures now, the others' as of their last heartbeat. */
+export interface ClusterNodeView {
+  readonly id: string;
+  /** The node answering. */
+  readonly self: boolean;
+  /** Its alive key exists (it beat within the last 6 s); false until a survivor removes it. */
+  readonly alive: boolean;
+  readonly clients: number;
+  readonly subscriptions: number;
+  /** PUBLISH packets received from / sent to its clients since it started. */
+  readonly messagesIn: number;
+  readonly messagesOut: number;
 }

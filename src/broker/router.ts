@@ -47,8 +47,9 @@ export class Router implements MatchVisitor<SubscriptionEntry> {
       for (let i = 0; i < groups.length; i++) this.deliverShared(groups[i]!, message);
       return sessions.length + groups.length;
     } finally {
-      sessions.length = 0;
-      groups.length = 0;
+      // setting an array's length is a runtime call (seen in the latency profile): skip it when already empty
+      if (sessions.length !== 0) sessions.length = 0;
+      if (groups.length !== 0) groups.length = 0;
       this.message = undefined;
       this.sharedHere = undefined; // [cluster]
     }

@@ -5,8 +5,14 @@ export type ClusterEvent =
   | { type: 'filter'; node: string; filter: string; added: boolean }
   /** A node rewrote its whole filter set (start, Redis back): read it again. */
   | { type: 'reset'; node: string }
-  /** A connection for clientId was accepted on `node` with this epoch: older connections elsewhere close. */
-  | { type: 'takeover'; node: string; clientId: string; epoch: number }
+  /**
+   * A connection for clientId was accepted on `node` with this epoch: older connections elsewhere close.
+   * [sessions] `ask`: the nodes that must answer `released` (the session's owner, the previous connection's node);
+   * `clean`: Clean Start, so the old session is discarded rather than handed over.
+   */
+  | { type: 'takeover'; node: string; clientId: string; epoch: number; clean?: boolean; ask?: string[] }
+  /** [sessions] `node` closed its connection for clientId, wrote the session's last state and let it go. */
+  | { type: 'released'; node: string; clientId: string; epoch: number }
   /** A node stopped cleanly. */
   | { type: 'leave'; node: string };
 
@@ -29,6 +35,11 @@ export function decodeEvent(text: string): ClusterEvent | undefined {
     case 'filter':
       return typeof e.filter === 'string' && typeof e.added === 'boolean' ? (e as ClusterEvent) : undefined;
     case 'takeover':
+      if (typeof e.clientId !== 'string' || typeof e.epoch !== 'number') return undefined;
+      // Lua's cjson writes an empty list as {}: anything but a list of names asks nobody
+      e.ask = Array.isArray(e.ask) ? e.ask.filter((n): n is string => typeof n === 'string') : [];
+      return e as ClusterEvent;
+    case 'released':
       return typeof e.clientId === 'string' && typeof e.epoch === 'number' ? (e as ClusterEvent) : undefined;
     case 'reset':
     case 'leave':

@@ -1,8 +1,10 @@
-// The two Redis connections of a node (commands, and pub/sub which Redis dedicates to subscribing) and their
+// The three Redis connections of a node (commands; pub/sub, which Redis dedicates to subscribing; and the blocking
+// read of the node's message stream, which would stall every command queued behind it) and their
 // health: ready or not, how many outages, how long the last one lasted. Reconnects forever once started; at start
 // a Redis that does not answer is an error, not a retry loop.
 import { Redis } from 'ioredis';
 import type { Logger } from '../broker/ports.js';
+import { createRedisClient, type RedisTarget } from './redis-target.js';
 
 const CONNECT_TIMEOUT_MS = 5000;
 const RETRY_STEP_MS = 200;
@@ -21,13 +23,16 @@ export class RedisLink {
   private constructor(
     readonly cmd: Redis,
     readonly sub: Redis,
+    /** Only for XREADGROUP BLOCK on this node's stream (node-stream.ts). */
+    readonly rd: Redis,
   ) {}
 
   get ready(): boolean {
     return this.cmd.status === 'ready';
   }
 
-  static async open(url: string, logger: Logger): Promise<RedisLink> {
+  /** `target`: a redis:// URL, or a Sentinel / Redis Cluster target (redis-target.ts). */
+  static async open(target: RedisTarget | string, logger: Logger): Promise<RedisLink> {
     let started = false;
     const options = {
       lazyConnect: true,
@@ -38,22 +43,25 @@ export class RedisLink {
       enableAutoPipelining: true,
       retryStrategy: (times: number) => (started ? Math.min(times * RETRY_STEP_MS, RETRY_MAX_MS) : null),
     };
-    const cmd = new Redis(url, options);
-    const sub = new Redis(url, { ...options, enableAutoPipelining: false });
+    // every connection is made by createRedisClient: standalone, Sentinel or Redis Cluster alike
+    const cmd = createRedisClient(target, options);
+    const sub = createRedisClient(target, { ...options, enableAutoPipelining: false });
+    const rd = createRedisClient(target, { ...options, enableAutoPipelining: false });
     let firstError: unknown;
-    for (const r of [cmd, sub]) r.on('error', (err: Error) => {
+    for (const r of [cmd, sub, rd]) r.on('error', (err: Error) => {
       firstError ??= err;
       logger.debug({ err: err.message }, 'cluster: redis error');
     });
     try {
-      await Promise.all([cmd.connect(), sub.connect()]);
+      await Promise.all([cmd.connect(), sub.connect(), rd.connect()]);
     } catch (err) {
       cmd.disconnect();
       sub.disconnect();
+      rd.disconnect();
       throw new Error(describe(firstError ?? err), { cause: err });
     }
     started = true;
-    const link = new RedisLink(cmd, sub);
+    const link = new RedisLink(cmd, sub, rd);
     link.watch();
     return link;
   }
@@ -80,6 +88,7 @@ export class RedisLink {
   disconnect(): void {
     this.cmd.disconnect();
     this.sub.disconnect();
+    this.rd.disconnect();
   }
 
   async close(): Promise<void> {
@@ -90,6 +99,7 @@ export class RedisLink {
       await Promise.race([r.quit().catch(() => {}), new Promise((res) => setTimeout(res, QUIT_WAIT_MS).unref())]);
       r.disconnect();
     };
+    this.rd.disconnect(); // a blocked read has nothing to flush, and QUIT would wait behind it
     await Promise.all([quit(this.cmd), quit(this.sub)]);
   }
 }

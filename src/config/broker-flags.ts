@@ -2,6 +2,7 @@
 // adding rows), parsed into a validated Config. Errors are values naming the flag.
 import { defaultConfig, DEFAULT_HTTP_HOST, DEFAULT_HTTP_PORT, DEFAULT_TCP_PORT, type AuthThrottleConfig, type Config, type HttpListenerConfig } from './config.js'; // [security] AuthThrottleConfig
 import { TRANSPORT_FLAGS, transportFlagProblem } from './transport-flags.js'; // [transport] ws, tls, wss, unix
+import { clusterUrl } from './redis-url.js'; // [cluster] standalone, Sentinel or Redis Cluster
 
 export type FlagErrorCode = 'UNKNOWN_FLAG' | 'MISSING_VALUE' | 'BAD_VALUE';
 
@@ -198,9 +199,9 @@ export const BROKER_FLAGS: FlagSpec[] = [
   {
     name: '--cluster',
     arg: 'URL',
-    help: 'join the cluster on this Redis (redis://HOST:PORT); every node given the same URL acts as one broker',
+    help: 'join the cluster on this Redis (redis://HOST:PORT, redis-sentinel://HOST:PORT,.../MASTER or redis-cluster://HOST:PORT,...); every node given the same URL acts as one broker',
     apply(config, value) {
-      if (!/^rediss?:\/\/[^\s]+$/.test(value as string)) throw new Error(`expected redis://HOST:PORT, got "${value}"`);
+      clusterUrl(value as string); // the same check as the config file's `cluster`
       (config.cluster ??= { url: '', nodeId: undefined }).url = value as string;
     },
   },

@@ -232,5 +232,5 @@ function listenerSettings(l: ListenerConfig): ListenerSettings {
 
 /** redis://user:secret@host -> redis://user:********@host (--test-config without --show-secrets). */
 function maskUrlPassword(url: string): string {
-  return url.replace(/^(rediss?:\/\/[^:@/]*:)[^@/]*@/, '$1********@');
+  return url.replace(/^(rediss?(?:-sentinel|-cluster)?:\/\/[^:@/]*:)[^@/]*@/, '$1********@'); // [cluster] every URL form
 }

@@ -2,6 +2,7 @@
 // the security settings) and how its value is read. The reader (mosquitto-conf.ts) decides the scope.
 import type { Directive } from './mosquitto-values.js';
 import { bool, fail, int, oneOf, portAndAddress, readablePath, requireValue, word } from './mosquitto-values.js';
+import { clusterUrl } from './redis-url.js'; // [cluster]
 import {
   MAX_UINT16,
   MQTT_MAX_REMAINING_LENGTH,
@@ -73,7 +74,11 @@ export const GLOBAL_DIRECTIVES: Record<string, GlobalApply> = {
   trace: glassmq((g, d) => void (g.trace = bool(d))),
   cluster: glassmq((g, d) => {
     const url = word(d);
-    if (!/^rediss?:\/\/[^\s]+$/.test(url)) fail(d, 'BAD_VALUE', `'cluster' must be a redis:// or rediss:// URL, got '${url}'`);
+    try {
+      clusterUrl(url); // the same check as --cluster
+    } catch (err) {
+      fail(d, 'BAD_VALUE', `'cluster': ${(err as Error).message}`);
+    }
     g.cluster = url;
   }),
   node_id: glassmq((g, d) => {

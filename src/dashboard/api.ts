@@ -6,6 +6,7 @@ import { validateTopicName } from '../protocol/index.js';
 import type { QoS } from '../protocol/packets.js';
 import type { Broker } from '../broker/broker.js';
 import type { LiveFeed } from './live-feed.js';
+import { nodesView } from './nodes.js'; // [cluster]
 import { clientView, connectedClients, findConnection, flowGraphView, overviewView, retainedView, topicsView, type ListenerView } from './views.js';
 
 export type ApiErrorCode =
@@ -124,6 +125,7 @@ export async function handleApi(ctx: ApiContext, req: IncomingMessage, res: Serv
   if (path === '/api/topics' && get) return sendJson(res, 200, topicsView(ctx.broker, ctx.feed.traffic));
   if (path === '/api/retained' && get) return sendJson(res, 200, retainedView(ctx.broker));
   if (path === '/api/flow' && get) return sendJson(res, 200, flowGraphView(ctx.broker, ctx.feed.traffic));
+  if (path === '/api/nodes' && get) return sendJson(res, 200, await nodesView(ctx.broker)); // [cluster]
   if (path === '/api/publish') {
     if (method !== 'POST') throw new ApiError(405, 'METHOD_NOT_ALLOWED', 'POST');
     return publish(ctx, req, res);

@@ -20,9 +20,9 @@ import type { Message } from '../broker/message.js';
 import { createSecurity, type Security } from './security.js';
 import { createConfiguredListener, limitConnections } from './config-listeners.js';
 import { createInspector, withInspector, type Inspector } from './inspector.js'; // [trace]
-import { openCluster, withCluster } from './cluster.js'; // [cluster]
+import { openCluster, openClusterSessions, withCluster } from './cluster.js'; // [cluster]
 import { ClusterError } from '../cluster/index.js'; // [cluster]
-import type { ClusterBus } from '../broker/ports.js'; // [cluster]
+import type { ClusterBus, SessionStore } from '../broker/ports.js'; // [cluster]
 
 /** A listener that could not start, with the flag that configured it (for a one-line error). */
 export class ListenerStartError extends Error {
@@ -58,17 +58,20 @@ export async function startServer(config: Config, logger: PinoLogger): Promise<R
   const security = createSecurity(config, logger); // [security] a bad password / ACL file stops the start here
   const stores = config.memory ? undefined : openStores(config, logger); // [persistence]
   let cluster: ClusterBus | undefined; // [cluster] Redis unreachable at start: one line, non-zero exit
+  let clusterSessions: SessionStore<Session> | undefined; // [cluster] sessions in Redis, shared by the nodes
   try {
     cluster = await openCluster(config, logger);
+    clusterSessions = await openClusterSessions(cluster, logger);
   } catch (err) {
     stores?.close();
+    await cluster?.close();
     throw err instanceof ClusterError ? new ClusterStartError(err) : err;
   }
   const broker = new Broker({
     cluster, // [cluster]
     hooks: security.hooks, // [security]
     retainAvailable: config.retainAvailable, // [security] retain_available
-    sessionStore: stores?.sessions,
+    sessionStore: clusterSessions ?? stores?.sessions, // [cluster] with --cluster the node's store keeps retained only
     retainedStore: stores?.retained,
     maxKeepalive: config.maxKeepalive,
     maxPacketSize: config.maxPacketSize,

@@ -1,14 +1,16 @@
 // Cross-node routing: three glassmq nodes on one Redis act as one broker for MQTT.js clients spread over them.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BOUND, Cleanup, client, collect, eventually, sleep, startNode, startRedis, sysValue, uid, waitForRoute, waitForSys, type Node } from './support.js';
+import { keys } from '../../src/cluster/keys.js';
+import { BOUND, Cleanup, client, collect, eventually, redisClient, sleep, startNode, startRedis, sysValue, uid, waitForRoute, waitForSys, type Node, type RedisServer } from './support.js';
 
 describe('three nodes on one Redis', () => {
   const cleanup = new Cleanup();
   after(() => cleanup.run());
   let n1: Node, n2: Node, n3: Node;
+  let redis: RedisServer;
   before(async () => {
-    const redis = await startRedis(cleanup);
+    redis = await startRedis(cleanup);
     [n1, n2, n3] = await Promise.all(['n1', 'n2', 'n3'].map((id) => startNode(cleanup, redis, id)));
   }, BOUND);
 
@@ -94,6 +96,28 @@ describe('three nodes on one Redis', () => {
     const all = got.flatMap(real).sort((a, b) => Number(a) - Number(b));
     assert.deepEqual(all, Array.from({ length: count }, (_, i) => String(i))); // each once
     for (const g of got) assert.ok(real(g).length > 0, 'every node took turns');
+  });
+
+  test('QoS 1/2 cross through the receiving node\'s stream, which keeps nothing once the messages are delivered; QoS 0 does not touch it', BOUND, async (t) => {
+    const root = `stream/${uid()}`;
+    const admin = await redisClient(t, redis);
+    const pub = await client(t, n1, 5);
+    const s3 = await client(t, n3, 5);
+    const got3 = collect(s3);
+    await s3.subscribeAsync(`${root}/#`, { qos: 2 });
+    await waitForRoute(pub, got3, `${root}/probe`);
+    const ackedBefore = Number(await sysValue(t, n3, 'cluster/stream/acked'));
+    const count = 40;
+    for (let i = 0; i < count; i++) await pub.publishAsync(`${root}/m`, String(i), { qos: (1 + (i % 2)) as 1 | 2 });
+    for (let i = 0; i < 10; i++) await pub.publishAsync(`${root}/zero`, String(i), { qos: 0 });
+    await got3.until((m) => m.filter((x) => x.topic === `${root}/m`).length === count, `${count} messages on n3`);
+    await waitForSys(t, n3, 'cluster/stream/acked', (v) => Number(v) >= ackedBefore + count); // the QoS 0 ones are not entries
+    await sleep(1500); // a $SYS interval: an entry for a QoS 0 message would show by now
+    assert.equal(Number(await sysValue(t, n3, 'cluster/stream/acked')), ackedBefore + count);
+    // acknowledged entries are deleted: the stream stays empty, and its consumer has nothing pending
+    assert.equal(await admin.xlen(keys.stream('n3')), 0);
+    const [pending] = (await admin.xpending(keys.stream('n3'), 'glassmq')) as [number];
+    assert.equal(pending, 0);
   });
 
   test('$SYS/broker/cluster/total/clients/connected on one node counts the clients of every node', BOUND, async (t) => {

@@ -1,7 +1,11 @@
 // The cluster suite's real peers: a redis-server on a free port, glassmq nodes started with --cluster, and
 // MQTT.js clients; everything is stopped when the test ends (pass or fail).
 import { spawn, type ChildProcess } from 'node:child_process';
-import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'; // [cluster: Sentinel / Redis Cluster]
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import mqtt, { type IClientOptions, type IConnackPacket, type IPublishPacket, type MqttClient } from 'mqtt';
 import { freePort, spawnGlassmq, stopProcess, waitForPort } from '../helpers/net.js';
 
 /** Where cleanups go: a test's context, or a suite-level Cleanup (both stop everything at the end). */
@@ -64,8 +68,17 @@ export interface Node {
 
 /** Starts `glassmq broker --cluster` as node `id`; stopped (SIGTERM, then SIGKILL) when the test ends. */
 export async function startNode(t: Teardown, redis: RedisServer, id: string, extra: string[] = []): Promise<Node> {
+  return launchNode(t, redis, id, ['--memory'], extra);
+}
+
+/** Like startNode, with the SQLite store in `dataDir`: the node's sessions survive its restart (same id, same dir). */
+export async function startDurableNode(t: Teardown, redis: RedisServer, id: string, dataDir: string, extra: string[] = []): Promise<Node> {
+  return launchNode(t, redis, id, ['--data-dir', dataDir], extra);
+}
+
+async function launchNode(t: Teardown, redis: RedisServer, id: string, storage: string[], extra: string[]): Promise<Node> {
   const port = await freePort();
-  const args = ['broker', '--port', String(port), '--memory', '--sys-interval', '1', '--cluster', redis.url, '--node-id', id, ...extra];
+  const args = ['broker', '--port', String(port), ...storage, '--sys-interval', '1', '--cluster', redis.url, '--node-id', id, ...extra];
   const child = spawnGlassmq(args);
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
@@ -185,4 +198,143 @@ export async function eventually(pred: () => boolean, what: string, ms = DELIVER
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+// ---- [cluster: Sentinel / Redis Cluster] the other Redis shapes ioredis supports, started for real ----------------
+
+/** A redis-server process on `port` with extra arguments, stopped with the test; resolves once it listens. */
+async function redisProcess(t: Teardown, port: number, args: string[]): Promise<ChildProcess> {
+  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...args], { stdio: 'ignore' });
+  t.after(() => stopProcess(proc));
+  await waitForPort(port, '127.0.0.1', STARTUP_MS);
+  return proc;
+}
+
+/** Polls `check` (a Redis command that may fail while the server settles) until it holds (bounded). */
+async function redisUntil(port: number, what: string, check: (r: Redis) => Promise<boolean>, ms = STARTUP_MS): Promise<void> {
+  const r = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  r.on('error', () => {});
+  const deadline = Date.now() + ms;
+  try {
+    await r.connect();
+    while (!(await check(r).catch(() => false))) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await sleep(200);
+    }
+  } finally {
+    r.disconnect();
+  }
+}
+
+/**
+ * A Redis master and one Sentinel watching it as `name` (quorum 1); `url` is the redis-sentinel:// URL the
+ * nodes are given. Resolves once the Sentinel names the master.
+ */
+export async function startSentinel(t: Teardown, name = 'gmaster', opts: { replica?: boolean } = {}): Promise<RedisServer & { master: RedisServer; replica?: RedisServer }> {
+  const master = await startRedis(t);
+  let replica: RedisServer | undefined;
+  if (opts.replica) {
+    const rport = await freePort();
+    const proc = await redisProcess(t, rport, ['--replicaof', '127.0.0.1', String(master.port)]);
+    replica = { port: rport, url: `redis://127.0.0.1:${rport}`, start: () => Promise.reject(new Error('started once')), stop: () => stopProcess(proc) };
+    await redisUntil(rport, `replica on ${rport} in sync`, async (r) => /master_link_status:up/.test(await r.info('replication')));
+  }
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'glassmq-sentinel-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const conf = join(dir, 'sentinel.conf'); // Sentinel rewrites its file: it must be writable
+  // with a replica: a master silent for 1 s is down, and the replica is promoted (quorum 1: this one Sentinel)
+  const failover = opts.replica ? [`sentinel down-after-milliseconds ${name} 1000`, `sentinel failover-timeout ${name} 10000`] : [];
+  writeFileSync(conf, [`port ${port}`, 'bind 127.0.0.1', `dir ${dir}`, `sentinel monitor ${name} 127.0.0.1 ${master.port} 1`, ...failover, ''].join('\n'));
+  let proc: ChildProcess | undefined;
+  const sentinel = {
+    port,
+    url: `redis-sentinel://127.0.0.1:${port}/${name}`,
+    master,
+    ...(replica && { replica }),
+    async start() {
+      proc = spawn('redis-server', [conf, '--sentinel'], { stdio: 'ignore' });
+      await waitForPort(port, '127.0.0.1', STARTUP_MS);
+      await redisUntil(port, `Sentinel on ${port} to name master ${name}`, async (r) => {
+        const addr = (await r.call('SENTINEL', 'get-master-addr-by-name', name)) as string[] | null;
+        return addr?.[1] === String(master.port);
+      });
+    },
+    async stop() {
+      if (proc) await stopProcess(proc);
+      proc = undefined;
+    },
+  };
+  t.after(() => sentinel.stop());
+  await sentinel.start();
+  return sentinel;
+}
+
+/**
+ * A Redis Cluster of three masters (no replicas), every slot assigned; `url` is the redis-cluster:// URL with
+ * all three seeds. Resolves once every master reports cluster_state:ok.
+ */
+export async function startRedisCluster(t: Teardown): Promise<RedisServer & { ports: number[] }> {
+  const dir = mkdtempSync(join(tmpdir(), 'glassmq-rcluster-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const ports: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const port = await freePort();
+    const bus = await freePort(); // the cluster bus port is chosen too: port + 10000 may be taken or out of range
+    ports.push(port);
+    await redisProcess(t, port, ['--cluster-enabled', 'yes', '--cluster-port', String(bus), '--cluster-config-file', join(dir, `nodes-${port}.conf`), '--dir', dir]);
+  }
+  const create = spawn('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  create.stdout!.on('data', (d) => (out += d));
+  create.stderr!.on('data', (d) => (out += d));
+  t.after(() => stopProcess(create));
+  let timer: NodeJS.Timeout | undefined;
+  const code = await Promise.race([
+    new Promise<number | null>((resolve) => create.once('exit', resolve)),
+    new Promise<string>((resolve) => (timer = setTimeout(() => resolve('timeout'), STARTUP_MS))),
+  ]).finally(() => clearTimeout(timer));
+  if (code !== 0) throw new Error(`redis-cli --cluster create: ${code}: ${out}`);
+  for (const port of ports) {
+    await redisUntil(port, `cluster_state:ok on ${port}`, async (r) => /cluster_state:ok/.test((await r.call('CLUSTER', 'INFO')) as string));
+  }
+  return {
+    port: ports[0]!,
+    ports,
+    url: `redis-cluster://${ports.map((p) => `127.0.0.1:${p}`).join(',')}`,
+    start: () => Promise.reject(new Error('a Redis Cluster is started once')),
+    stop: () => Promise.resolve(),
+  };
+}
+
+// ---- [sessions] persistent sessions across nodes -----------------------------------------------------------------
+
+/**
+ * Like client(), also returning the CONNACK (Session Present, reason code) and what the client receives from the
+ * very start (a resumed session's messages may arrive in the same read as the CONNACK).
+ */
+export async function connectWithAck(
+  t: Teardown,
+  node: Node,
+  version: 4 | 5,
+  opts: IClientOptions = {},
+): Promise<{ client: MqttClient; connack: IConnackPacket; got: ReturnType<typeof collect> }> {
+  const c = mqtt.connect(`mqtt://127.0.0.1:${node.port}`, { protocolVersion: version, clientId: uid(), reconnectPeriod: 0, connectTimeout: 30_000, ...opts });
+  t.after(() => c.end(true));
+  const got = collect(c);
+  const connack = await new Promise<IConnackPacket>((resolve, reject) => {
+    c.once('connect', resolve);
+    c.once('error', reject);
+    c.once('close', () => reject(new Error(`connection to ${node.id} closed before CONNACK`)));
+  });
+  return { client: c, connack, got };
+}
+
+/** A plain Redis client on the test's redis-server (to watch what the nodes keep there), closed with the test. */
+export async function redisClient(t: Teardown, redis: RedisServer): Promise<Redis> {
+  const r = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  r.on('error', () => {});
+  await r.connect();
+  t.after(() => r.disconnect());
+  return r;
 }

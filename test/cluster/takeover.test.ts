@@ -2,7 +2,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { IDisconnectPacket } from 'mqtt';
-import { BOUND, Cleanup, client, collect, DELIVERY_MS, startNode, startRedis, sysValue, uid, waitForRoute, waitForSys, type Node } from './support.js';
+import { BOUND, Cleanup, client, collect, connectWithAck, DELIVERY_MS, startNode, startRedis, uid, waitForRoute, waitForSys, type Node } from './support.js';
 
 const SESSION_TAKEN_OVER = 0x8e;
 
@@ -54,16 +54,30 @@ describe('a session left on a node when its client id connects on another', () =
     [n1, n2] = await Promise.all(['s1', 's2'].map((id) => startNode(cleanup, redis, id)));
   }, BOUND);
 
-  test('v3.1.1 [MQTT-3.1.2-4] a persistent session offline on n1 ends when its client id connects on n2 (no session queueing forever for a client that moved)', BOUND, async (t) => {
+  test('v3.1.1 [MQTT-3.1.2-5] a persistent session offline on n1 moves to n2 when its client id connects there (Session Present 1; n1 keeps nothing of it)', BOUND, async (t) => {
     const id = uid('mover');
     const first = await client(t, n1, 4, { clientId: id, clean: false });
     await first.subscribeAsync(`moved/${id}`, { qos: 1 });
     await first.endAsync();
     await waitForSys(t, n1, 'clients/disconnected', (v) => v === '1'); // the session stays on n1
-    const second = await client(t, n2, 4, { clientId: id, clean: false });
+    const { client: second, connack } = await connectWithAck(t, n2, 4, { clientId: id, clean: false });
     assert.equal(second.connected, true);
+    assert.equal(connack.sessionPresent, true); // [MQTT-3.2.2-2]
     await waitForSys(t, n1, 'clients/disconnected', (v) => v === '0');
-    assert.equal(await sysValue(t, n1, 'subscriptions/count'), '0');
+    await waitForSys(t, n1, 'subscriptions/count', (v) => v === '0'); // (a probe's own $SYS subscription may count for a tick)
+    await waitForSys(t, n2, 'subscriptions/count', (v) => Number(v) >= 1); // the subscription came along
+  });
+
+  test('v3.1.1 [MQTT-3.1.2-6] a CleanSession 1 CONNECT on n2 ends the session left on n1', BOUND, async (t) => {
+    const id = uid('cleaner');
+    const first = await client(t, n1, 4, { clientId: id, clean: false });
+    await first.subscribeAsync(`cleaned/${id}`, { qos: 1 });
+    await first.endAsync();
+    await waitForSys(t, n1, 'clients/disconnected', (v) => v === '1');
+    const { connack } = await connectWithAck(t, n2, 4, { clientId: id, clean: true });
+    assert.equal(connack.sessionPresent, false);
+    await waitForSys(t, n1, 'clients/disconnected', (v) => v === '0');
+    await waitForSys(t, n1, 'subscriptions/count', (v) => v === '0'); // (a probe's own $SYS subscription may count for a tick)
   });
 });
 

@@ -4,16 +4,19 @@ import { render } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { useEventStream } from './live';
 import { rate } from './format';
-import type { ClientsMessage, FlowBatch, Overview } from './types';
+import type { ClientsMessage, FlowBatch, NodesMessage, Overview } from './types';
 import { OverviewView } from './views/overview';
 import { ClientsView } from './views/clients';
 import { TopicsView } from './views/topics';
 import { FlowView, FlowBus } from './views/flow';
 import { PacketsView } from './views/packets';
 import { PublishView } from './views/publish';
+import { NodesView } from './views/nodes';
+import { api } from './api';
 
 const VIEWS = [
   { id: 'overview', label: 'Overview' },
+  { id: 'nodes', label: 'Nodes' }, // [cluster] shown only when the broker runs with --cluster
   { id: 'clients', label: 'Clients' },
   { id: 'topics', label: 'Topics' },
   { id: 'flow', label: 'Flow' },
@@ -33,6 +36,11 @@ function App() {
   const [history, setHistory] = useState<Overview['history']>([]);
   const [clients, setClients] = useState<ClientsMessage>();
   const flowBus = useMemo(() => new FlowBus(), []);
+  const [clustered, setClustered] = useState(false);
+
+  useEffect(() => {
+    api<NodesMessage>('/api/nodes').then((d) => setClustered(d.cluster), () => setClustered(false));
+  }, []);
 
   useEffect(() => {
     const onHash = () => setView(viewFromHash());
@@ -60,7 +68,7 @@ function App() {
           glassmq
         </a>
         <nav class="tabs">
-          {VIEWS.map((v) => (
+          {VIEWS.filter((v) => v.id !== 'nodes' || clustered).map((v) => (
             <a key={v.id} href={`#/${v.id}`} class={v.id === view ? 'tab active' : 'tab'} data-view={v.id}>
               {v.label}
             </a>
@@ -79,6 +87,7 @@ function App() {
       </header>
       <main class="content">
         {view === 'overview' && <OverviewView overview={overview} history={history ?? []} />}
+        {view === 'nodes' && clustered && <NodesView />}
         {view === 'clients' && <ClientsView data={clients} />}
         {view === 'topics' && <TopicsView />}
         {view === 'flow' && <FlowView bus={flowBus} />}

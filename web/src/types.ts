@@ -109,3 +109,21 @@ export interface FieldNode {
   error?: string;
   children?: FieldNode[];
 }
+
+/** GET /api/nodes (docs/dashboard.md): the cluster's nodes; `cluster: false` on a single node. */
+export interface ClusterNode {
+  id: string;
+  self: boolean;
+  alive: boolean;
+  clients: number;
+  subscriptions: number;
+  messagesIn: number;
+  messagesOut: number;
+}
+
+export interface NodesMessage {
+  serverTime: number;
+  cluster: boolean;
+  node: string | null;
+  nodes: ClusterNode[];
+}
