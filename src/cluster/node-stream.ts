@@ -215,12 +215,14 @@ const DRAIN_POLL_MS = 500;
  * acknowledged first, then the unread ones. `first` resolves once the stream was read to its end; reading goes
  * on for DRAIN_TAIL_MS (other nodes may still add entries before they hear of the death), then the stream is
  * deleted: from then on an XADD for the dead node fails (NOMKSTREAM) and is counted undeliverable by its sender.
+ * If the node comes back meanwhile (`isBack`: restarted with the same id), the stream is its own again: left alone.
  */
 export function drainStream(
   cmd: () => Redis,
   node: string,
   sink: EntrySink,
   stopped: () => boolean,
+  isBack: () => Promise<boolean>,
   log: Logger,
 ): { first: Promise<DrainResult>; done: Promise<DrainResult> } {
   const result: DrainResult = { routed: 0 };
@@ -230,6 +232,7 @@ export function drainStream(
     const until = Date.now() + DRAIN_TAIL_MS;
     let from = '0';
     let pending = true;
+    let back = false;
     try {
       for (;;) {
         if (stopped()) break;
@@ -249,6 +252,7 @@ export function drainStream(
         } else if (entries.length === 0) {
           markFirst(result);
           if (Date.now() >= until) break;
+          if ((back = await isBack().catch(() => false))) break;
           await sleep(DRAIN_POLL_MS);
           continue;
         }
@@ -258,7 +262,7 @@ export function drainStream(
       }
       // the routed entries are committed before the stream goes
       await new Promise<void>((resolve) => sink.afterCommit(resolve));
-      if (!stopped()) await cmd().del(keys.stream(node));
+      if (!stopped() && !back) await cmd().del(keys.stream(node));
     } catch (err) {
       log.warn({ node, err: String(err) }, 'cluster: draining a dead node stream stopped');
     } finally {

@@ -129,6 +129,9 @@ export class RedisClusterBus implements ClusterBus {
 
   /** First contact: subscribe, register, read the others' filters and the retained messages. */
   private async join(): Promise<void> {
+    // a script command must exist before the first auto-pipeline is built: one defined later is missing from the
+    // pipeline of its tick, and ioredis then throws out of its callback (the process dies, ioredis issue #1931)
+    this.retainedWriter ??= retainedWrite(this.cmd);
     const sub = this.link.sub;
     sub.on('messageBuffer', (channel, data) => this.onChannel(channel.toString(), data));
     await sub.subscribe(channels.messages(this.nodeId), channels.retained, channels.events);
@@ -496,7 +499,8 @@ export class RedisClusterBus implements ClusterBus {
     // the others stop sending to the dead node now, not at their next resync: after the adopted sessions' filters
     // (published before this on the same connection), so no message falls between the two
     await this.cmd.publish(channels.events, encodeEvent({ type: 'leave', node }));
-    const { first, done } = drainStream(() => this.cmd, node, this.streamSink(adopted), () => this.closed, this.log);
+    const isBack = async (): Promise<boolean> => (await this.cmd.exists(keys.alive(node))) > 0; // restarted with its id
+    const { first, done } = drainStream(() => this.cmd, node, this.streamSink(adopted), () => this.closed, isBack, this.log);
     void done.then((r) => (this.drained += r.routed)); // the tail goes on after the reap; close() stops it
     const { routed } = await first;
     this.log.info(`cluster: drained ${routed} message(s) of node ${node} into ${adopted.size} session(s) adopted here`);

@@ -4,7 +4,9 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import type { MqttClient } from 'mqtt';
+import { Redis } from 'ioredis';
 import { freePort } from '../helpers/net.js';
+import { decodeRecord, RetainedStamps, retainedWrite, type RetainedWrite } from '../../src/cluster/retained-sync.js';
 import { BOUND, Cleanup, client, collect, DELIVERY_MS, sleep, startNode, startRedis, uid, waitForSys, type Node, type RedisServer, type Teardown } from './support.js';
 
 /** How long a fresh subscriber listens for a retained message before calling the topic empty. */
@@ -151,5 +153,64 @@ describe('Redis restarted empty', () => {
     await redis.start();
     await settle(t, [b, a], cleared, '');
     await settle(t, [a, b], reset, 'newer');
+  });
+});
+
+describe('the retained write script on a real redis-server (what the nodes rely on)', () => {
+  const cleanup = new Cleanup();
+  after(() => cleanup.run());
+  let r: Redis;
+  let write: RetainedWrite;
+  before(async () => {
+    const redis = await startRedis(cleanup);
+    r = new Redis(redis.port, '127.0.0.1', { lazyConnect: true });
+    cleanup.after(() => r.disconnect());
+    await r.connect();
+    write = retainedWrite(r);
+  }, BOUND);
+  const H = 'test:retained';
+  const Z = 'test:cleared';
+  const stampOf = async (topic: string): Promise<number> => decodeRecord((await r.hgetBuffer(H, topic))!).stamp;
+
+  test('a live write always lands, with a stamp above the current one even if the writer clock is behind', async () => {
+    assert.equal(await write(H, Z, 't/live', 1000, Buffer.from('a'), '0', 'test:ch', 'live', 0), 1);
+    assert.equal(await write(H, Z, 't/live', 900, Buffer.from('b'), '0', 'test:ch', 'live', 0), 1);
+    assert.equal(await stampOf('t/live'), 1001);
+    assert.deepEqual(decodeRecord((await r.hgetBuffer(H, 't/live'))!).codecBytes, Buffer.from('b'));
+  });
+
+  test('a replay lands only over an older change (or none), so the newest change per topic wins', async () => {
+    assert.equal(await write(H, Z, 't/replay', 2000, Buffer.from('new'), '0', 'test:ch', 'newer', 0), 1);
+    assert.equal(await write(H, Z, 't/replay', 1500, Buffer.from('old'), '0', 'test:ch', 'newer', 0), 0);
+    assert.equal(await write(H, Z, 't/replay', 2000, Buffer.from('same'), '0', 'test:ch', 'newer', 0), 0);
+    assert.equal(await write(H, Z, 't/replay', 2500, Buffer.alloc(0), '1', 'test:ch', 'newer', 0), 1); // a newer clear
+    assert.equal(await stampOf('t/replay'), 2500);
+    assert.equal(await r.zscore(Z, 't/replay'), '2500');
+    assert.equal(await write(H, Z, 't/replay', 3000, Buffer.from('set again'), '0', 'test:ch', 'newer', 0), 1);
+    assert.equal(await r.zscore(Z, 't/replay'), null); // no longer a tombstone
+  });
+
+  test('tombstones older than the cutoff are removed by the next clear; younger ones stay', async () => {
+    await write(H, Z, 't/old-clear', 100, Buffer.alloc(0), '1', 'test:ch', 'live', 0);
+    await write(H, Z, 't/young-clear', 5000, Buffer.alloc(0), '1', 'test:ch', 'live', 0);
+    await write(H, Z, 't/trigger', 6000, Buffer.alloc(0), '1', 'test:ch', 'live', 1000); // prunes stamps <= 1000
+    assert.equal(await r.hexists(H, 't/old-clear'), 0);
+    assert.equal(await r.zscore(Z, 't/old-clear'), null);
+    assert.equal(await r.hexists(H, 't/young-clear'), 1);
+    assert.equal(await r.hexists(H, 't/trigger'), 1);
+  });
+
+  test('a node keeps the newest change per topic and replays only its newest held change', () => {
+    const s = new RetainedStamps();
+    const now = 10_000;
+    assert.equal(s.stampFor('t', now), now);
+    assert.equal(s.advance('t', 20_000, false, now), true);
+    assert.equal(s.stampFor('t', now), 20_001); // above anything known, whatever the clock says
+    assert.equal(s.advance('t', 15_000, true, now), false); // an older clear is ignored
+    s.hold({ topic: 't', stamp: 30_000, message: undefined });
+    s.hold({ topic: 't', stamp: 25_000, message: undefined }); // an older change does not replace the newer
+    assert.deepEqual(s.takePending().map((c) => c.stamp), [30_000]);
+    assert.equal(s.pendingCount, 0);
+    assert.throws(() => decodeRecord(Buffer.from([0, 0, 0, 4])), /without a stamp/);
   });
 });

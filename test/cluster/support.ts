@@ -204,7 +204,10 @@ export function sleep(ms: number): Promise<void> {
 
 /** A redis-server process on `port` with extra arguments, stopped with the test; resolves once it listens. */
 async function redisProcess(t: Teardown, port: number, args: string[]): Promise<ChildProcess> {
-  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...args], { stdio: 'ignore' });
+  // its own directory: a replica writes the RDB it receives from its master to disk, whatever --save says
+  const dir = mkdtempSync(join(tmpdir(), 'glassmq-redis-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...args], { stdio: 'ignore' });
   t.after(() => stopProcess(proc));
   await waitForPort(port, '127.0.0.1', STARTUP_MS);
   return proc;
