@@ -1,5 +1,5 @@
 // One network connection: reads packets through the streaming decoder, dispatches each to its handler, batches
-// writes per tick, and is the one place that turns a ProtocolError into CONNACK / DISCONNECT and a close.
+// writes per input chunk, and is the one place that turns a ProtocolError into CONNACK / DISCONNECT and a close.
 import { PacketDecoder, encodePacket, summarizePacket } from '../protocol/index.js';
 import { ProtocolError } from '../protocol/errors.js';
 import { ConnectReturnCode, ReasonCode, VALID_REASON_CODES } from '../protocol/constants.js';

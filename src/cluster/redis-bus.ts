@@ -19,27 +19,19 @@ import { ClusterError, maskUrl } from './errors.js';
 import { ClusterView } from './cluster-view.js';
 import { channels, keys } from './keys.js';
 import { decodeClusterMessage, emptyRetained, encodeClusterMessage, willMessage } from './message-codec.js';
+import { Membership, HEARTBEAT_MS, RESYNC_MS, ALIVE_TTL_MS } from './membership.js';
+import { LOCAL_ONLY_PREFIX, MessageSender } from './message-out.js';
 import { RedisLink } from './redis-link.js';
 import { nodeViews, readRemoteNodes } from './node-list.js';
 import { decodeRecord, RetainedStamps, retainedWrite, TOMBSTONE_MS, type RetainedChange, type RetainedWrite, type WriteMode } from './retained-sync.js';
-import { createGroup, drainStream, NodeStreamReader, type EntrySink } from './node-stream.js';
-import { StreamForwarder } from './stream-forward.js';
+import { NodeStreamReader, type EntrySink } from './node-stream.js';
 import type { RedisTarget } from './redis-target.js';
-import { groupKey, type GroupPick } from './shared-groups.js';
+import { groupKey } from './shared-groups.js';
 import type { SessionFactory, StoredDelivery, StoredSession } from '../broker/ports.js'; // [sessions]
 import { RedisSessionStore, type BusSessions } from './redis-session-store.js'; // [sessions]
 import { SessionHandover } from './session-handover.js'; // [sessions]
 
-/** How often a node says it is alive, and how long that lasts: a node silent for 3 beats gets no messages. */
-const HEARTBEAT_MS = 2000;
-const ALIVE_TTL_MS = 3 * HEARTBEAT_MS;
-/** Full re-read of the other nodes' filters: heals any announcement lost while a connection was down. */
-const RESYNC_MS = 5000;
-/** $SYS topics are per node: never shared. */
-const LOCAL_ONLY_PREFIX = '$SYS';
 /** Deletes the registry entry only if it still names this connection (a newer one may have claimed the id). */
-/** How long a survivor holds the right to publish a dead node's wills (it takes far less). */
-const REAP_LOCK_MS = 30_000;
 const RELEASE_SCRIPT = "if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then return redis.call('HDEL', KEYS[1], ARGV[1]) end return 0";
 
 export interface RedisBusOptions {
@@ -58,7 +50,6 @@ export class RedisClusterBus implements ClusterBus {
   private readonly view: ClusterView;
   private readonly local = new Map<string, number>();
   private readonly claims = new ClientClaims();
-  private readonly matched = new Set<string>();
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly now: () => number;
   private readonly log: Logger;
@@ -73,24 +64,14 @@ export class RedisClusterBus implements ClusterBus {
   /** [sessions] The Redis session store (--cluster) and the hand-over of sessions between nodes. */
   private sessions: BusSessions | undefined;
   private handover: SessionHandover | undefined;
-  /** [sessions] Reaps under way, so a CONNECT waiting on a dead node and the resync share one. */
-  private readonly reaping = new Map<string, Promise<void>>();
-  /** How many other nodes were alive at the last resync. */
-  private liveOthers = 0;
-  /** The other live nodes' counters, as of the last resync. */
-  private readonly remoteCounters = new Map<string, Record<string, string>>();
-  /** No reaping before this time: after Redis returns, the other nodes need a moment to beat again. */
-  private reapNotBefore = 0;
   private closed = false;
-  /** QoS 1/2 messages out (one XADD per target node) and in (this node's stream). */
-  private readonly forwarder: StreamForwarder;
+  /** Nodes joining, beating, resyncing and dying (membership.ts). */
+  private readonly members: Membership;
+  /** Messages out to the other nodes (message-out.ts) and in from this node's stream (node-stream.ts). */
+  private readonly out: MessageSender;
   private reader: NodeStreamReader | undefined;
-  /** Entries of dead nodes' streams routed here to the sessions adopted from them. */
-  private drained = 0;
   // counters for $SYS/broker/cluster/...
-  private sent = 0;
   private received = 0;
-  private undeliverable = 0;
   private undeliverableAtGap = 0;
 
   private constructor(
@@ -101,7 +82,21 @@ export class RedisClusterBus implements ClusterBus {
     this.view = new ClusterView(options.nodeId);
     this.log = options.logger;
     this.now = options.now ?? Date.now;
-    this.forwarder = new StreamForwarder(() => this.link.cmd);
+    this.out = new MessageSender(this.nodeId, link, this.view, this.now);
+    this.members = new Membership({
+      nodeId: this.nodeId,
+      link,
+      view: this.view,
+      log: this.log,
+      now: this.now,
+      localFilters: this.local,
+      wills: this.wills,
+      closed: () => this.closed,
+      sessions: () => this.sessions,
+      counters: () => this.inbound?.counters(),
+      streamSink: (adopted) => this.streamSink(adopted),
+      publishWills: (wills) => this.publishWills(wills),
+    });
   }
 
   /** Connects to Redis and joins the cluster; throws ClusterError (REDIS_UNREACHABLE) when Redis does not answer. */
@@ -136,14 +131,14 @@ export class RedisClusterBus implements ClusterBus {
     sub.on('messageBuffer', (channel, data) => this.onChannel(channel.toString(), data));
     await sub.subscribe(channels.messages(this.nodeId), channels.retained, channels.events);
     this.orphanWills = Object.entries(await this.cmd.hgetallBuffer(keys.wills(this.nodeId)));
-    await this.register();
-    await this.loadRemote();
+    await this.members.register();
+    await this.members.loadRemote();
     const all = await this.cmd.hgetallBuffer(keys.retained);
     this.retainedSnapshot = new Map(Object.entries(all));
     this.link.onLost = () => this.lost();
     this.link.onBack = (what) => void this.back(what);
-    this.timers.push(setInterval(() => void this.heartbeat(), HEARTBEAT_MS).unref());
-    this.timers.push(setInterval(() => void this.loadRemote().catch(() => {}), RESYNC_MS).unref());
+    this.timers.push(setInterval(() => void this.members.heartbeat(), HEARTBEAT_MS).unref());
+    this.timers.push(setInterval(() => void this.members.loadRemote().catch(() => {}), RESYNC_MS).unref());
   }
 
   attach(inbound: ClusterInbound): void {
@@ -169,7 +164,7 @@ export class RedisClusterBus implements ClusterBus {
   ): Promise<RedisSessionStore<S, D, M>> {
     const store = new RedisSessionStore<S, D, M>(this.link, this.nodeId, factory, this.log, this.now);
     await store.loadOwn();
-    const handover = new SessionHandover({ nodeId: this.nodeId, link: this.link, reapNode: (n) => this.reapNode(n) }, store, this.log);
+    const handover = new SessionHandover({ nodeId: this.nodeId, link: this.link, reapNode: (n) => this.members.reapNode(n) }, store, this.log);
     store.acquirer = (clientId, clean) => handover.acquire(clientId, clean);
     this.sessions = store;
     this.handover = handover;
@@ -179,42 +174,11 @@ export class RedisClusterBus implements ClusterBus {
   // ---- outgoing -----------------------------------------------------------------------------------------------
 
   publish(message: StoredMessage): ClusterSharedFilter | undefined {
-    const topic = message.topic;
-    const { plain, groups } = this.view;
-    if ((plain.size === 0 && groups.size === 0) || topic.startsWith(LOCAL_ONLY_PREFIX)) return undefined;
-    const targets = plain.size === 0 ? this.matched : plain.match(topic, this.matched);
-    const pick = groups.pick(topic);
-    if (pick) for (const node of pick.byNode.keys()) if (node !== this.nodeId) targets.add(node);
-    try {
-      if (targets.size === 0) return pick && this.servedHere(pick);
-      if (!this.link.ready) {
-        this.undeliverable += targets.size;
-        return undefined; // nothing can leave: this node serves its own share groups
-      }
-      const now = this.now();
-      const common = pick ? undefined : encodeClusterMessage(message, this.nodeId, now);
-      for (const node of targets) {
-        this.sent++;
-        const bytes = common ?? encodeClusterMessage(message, this.nodeId, now, pick!.byNode.get(node));
-        // QoS 1/2: appended to the target's stream, in publish order on the one command connection; the
-        // publisher's ack waits for Redis to answer (afterForward). QoS 0 needs no such promise: pub/sub (order
-        // is owed per topic and QoS only [MQTT-4.6.0-5], so the two paths need not keep order between them)
-        if (message.qos > 0) this.forwarder.send(node, bytes);
-        else this.cmd.publish(channels.messages(node), bytes).catch(() => this.undeliverable++);
-      }
-      return pick && this.servedHere(pick);
-    } finally {
-      targets.clear();
-    }
+    return this.out.publish(message);
   }
 
   afterForward(fn: () => void): void {
-    this.forwarder.afterForward(fn);
-  }
-
-  private servedHere(pick: GroupPick): ClusterSharedFilter {
-    const mine = pick.byNode.get(this.nodeId);
-    return mine ? (name, filter) => mine.includes(groupKey(name, filter)) : () => false;
+    this.out.forwarder.afterForward(fn);
   }
 
   retain(topic: string, message: StoredMessage | undefined): void {
@@ -286,23 +250,23 @@ export class RedisClusterBus implements ClusterBus {
 
   *sysValues(): Iterable<readonly [string, number | string]> {
     yield ['cluster/node', this.nodeId];
-    yield ['cluster/nodes', 1 + this.liveOthers];
+    yield ['cluster/nodes', 1 + this.members.liveOthers];
     yield ['cluster/remote-filters', this.view.plain.size];
     yield ['cluster/share-groups', this.view.groups.size];
-    yield ['cluster/messages/sent', this.sent];
+    yield ['cluster/messages/sent', this.out.sent];
     yield ['cluster/messages/received', this.received];
     yield ['cluster/messages/undeliverable', this.undeliverableTotal];
-    yield ['cluster/messages/unconfirmed', this.forwarder.unconfirmed];
+    yield ['cluster/messages/unconfirmed', this.out.forwarder.unconfirmed];
     yield ['cluster/stream/backlog', this.reader?.backlog ?? 0];
     yield ['cluster/stream/acked', this.reader?.acked ?? 0];
     yield ['cluster/stream/redelivered', this.reader?.redelivered ?? 0];
-    yield ['cluster/stream/drained', this.drained];
+    yield ['cluster/stream/drained', this.members.drained];
     yield ['cluster/redis/connected', this.link.ready ? 1 : 0];
     yield ['cluster/redis/outages', this.link.outages];
     // cluster totals: this node now, the others as of their last heartbeat
     for (const [name, value] of Object.entries(this.inbound?.counters() ?? {})) {
       let total = value;
-      for (const c of this.remoteCounters.values()) total += Number(c[name] ?? 0);
+      for (const c of this.members.remoteCounters.values()) total += Number(c[name] ?? 0);
       yield [`cluster/total/${name}`, total];
     }
   }
@@ -311,7 +275,7 @@ export class RedisClusterBus implements ClusterBus {
   async nodes(): Promise<ClusterNodeView[]> {
     const own = this.inbound?.counters() ?? {};
     const read = this.link.ready ? await readRemoteNodes(this.cmd, this.nodeId).catch(() => undefined) : undefined;
-    const others = read ?? [...this.remoteCounters].map(([id, counters]) => ({ id, alive: true, counters }));
+    const others = read ?? [...this.members.remoteCounters].map(([id, counters]) => ({ id, alive: true, counters }));
     return nodeViews(this.nodeId, own, others);
   }
 
@@ -320,7 +284,7 @@ export class RedisClusterBus implements ClusterBus {
     this.closed = true;
     for (const t of this.timers) clearInterval(t);
     this.reader?.stop(); // what it read and did not commit stays pending: a restart with this id reads it again
-    this.forwarder.close();
+    this.out.close();
     if (this.link.ready) {
       await this.cmd
         .multi()
@@ -403,7 +367,7 @@ export class RedisClusterBus implements ClusterBus {
         this.view.apply(e.node, e.filter, e.added);
         return;
       case 'reset':
-        void this.loadNode(e.node).catch(() => {});
+        void this.members.loadNode(e.node).catch(() => {});
         return;
       case 'leave':
         this.view.forget(e.node);
@@ -418,93 +382,7 @@ export class RedisClusterBus implements ClusterBus {
     }
   }
 
-  // ---- membership and resync ----------------------------------------------------------------------------------
-
-  /** Writes this node's whole state (its filters, alive key) and tells the others to read it. */
-  private async register(): Promise<void> {
-    const filtersKey = keys.filters(this.nodeId);
-    // the stream first: a node that sees this one registered may XADD to it at once (NOMKSTREAM)
-    const tx = createGroup(this.cmd.multi(), this.nodeId).sadd(keys.nodes, this.nodeId).del(filtersKey);
-    if (this.local.size > 0) tx.sadd(filtersKey, ...this.local.keys());
-    tx.del(keys.wills(this.nodeId));
-    if (this.wills.size > 0) tx.hset(keys.wills(this.nodeId), Object.fromEntries(this.wills));
-    tx.set(keys.alive(this.nodeId), '1', 'PX', ALIVE_TTL_MS);
-    tx.publish(channels.events, encodeEvent({ type: 'reset', node: this.nodeId }));
-    await tx.exec();
-  }
-
-  /** Reads every live node's filters; nodes that left or stopped beating are forgotten. */
-  private async loadRemote(): Promise<void> {
-    const members = (await this.cmd.smembers(keys.nodes)).filter((n) => n !== this.nodeId);
-    const alive = members.length ? await this.cmd.mget(members.map((n) => keys.alive(n))) : [];
-    const live = members.filter((_, i) => alive[i] !== null);
-    if (this.now() >= this.reapNotBefore) {
-      for (const dead of members.filter((_, i) => alive[i] === null)) void this.reapNode(dead);
-    }
-    const reads = this.cmd.pipeline();
-    for (const n of live) reads.smembers(keys.filters(n)).hgetall(keys.stats(n));
-    const results = live.length ? await reads.exec() : [];
-    const liveSet = new Set(live);
-    this.liveOthers = live.length;
-    for (const n of this.view.nodes()) if (!liveSet.has(n)) this.view.forget(n);
-    this.remoteCounters.clear();
-    live.forEach((n, i) => {
-      const [err, filters] = results?.[2 * i] ?? [null, []];
-      if (!err) this.view.replaceNode(n, filters as string[]);
-      const [statsErr, counters] = results?.[2 * i + 1] ?? [null, {}];
-      if (!statsErr) this.remoteCounters.set(n, counters as Record<string, string>);
-    });
-  }
-
-  private async loadNode(node: string): Promise<void> {
-    this.view.replaceNode(node, await this.cmd.smembers(keys.filters(node)));
-  }
-
-  /**
-   * A node stopped beating (killed, or cut off from Redis for longer than ALIVE_TTL_MS): one survivor, chosen by
-   * a lock, publishes the wills of its connections [MQTT-3.1.2-8] and removes it from the cluster.
-   */
-  /** [sessions] Reaps `node` once at a time (the resync and CONNECTs waiting on it share the same reap). */
-  reapNode(node: string): Promise<void> {
-    if (this.now() < this.reapNotBefore) return Promise.resolve(); // Redis just came back: nobody has beaten yet
-    let running = this.reaping.get(node);
-    if (!running) {
-      running = this.reap(node)
-        .catch((err: unknown) => this.log.warn({ node, err: String(err) }, 'cluster: reaping a dead node failed; retrying at the next resync'))
-        .finally(() => this.reaping.delete(node));
-      this.reaping.set(node, running);
-    }
-    return running;
-  }
-
-  private async reap(node: string): Promise<void> {
-    if ((await this.cmd.set(keys.reaper(node), this.nodeId, 'PX', REAP_LOCK_MS, 'NX')) !== 'OK') return;
-    // [sessions] first the dead node's sessions become offline sessions here (filters announced, expiry armed)
-    const adopted = (await this.sessions?.adoptNode(node)) ?? new Set<string>();
-    await this.drainNode(node, adopted); // what it had received and not committed goes to the adopted sessions
-    // [sessions] an adopted session's will is now its pending will (after its Will Delay Interval) [MQTT-3.1.3-9]
-    const wills = Object.entries(await this.cmd.hgetallBuffer(keys.wills(node))).filter(([id]) => !adopted.has(id)).map(([, bytes]) => bytes);
-    await this.cmd.multi().srem(keys.nodes, node).del(keys.filters(node), keys.wills(node)).exec();
-    this.view.forget(node);
-    this.log.warn(`cluster: node ${node} stopped beating: removed it, published ${wills.length} will(s) of its clients, adopted ${adopted.size} session(s)`);
-    this.publishWills(wills);
-  }
-
-  /**
-   * Routes the entries of a dead node's stream (read by it and not committed, or never read) to the sessions adopted
-   * from it, and resolves once the stream was read to its end; reading goes on in the background for a while
-   * (DRAIN_TAIL_MS) for entries the other nodes add before they hear of the death, then the stream is deleted.
-   */
-  private async drainNode(node: string, adopted: ReadonlySet<string>): Promise<void> {
-    // the others stop sending to the dead node now, not at their next resync: after the adopted sessions' filters
-    // (published before this on the same connection), so no message falls between the two
-    await this.cmd.publish(channels.events, encodeEvent({ type: 'leave', node }));
-    const isBack = async (): Promise<boolean> => (await this.cmd.exists(keys.alive(node))) > 0; // restarted with its id
-    const { first, done } = drainStream(() => this.cmd, node, this.streamSink(adopted), () => this.closed, isBack, this.log);
-    void done.then((r) => (this.drained += r.routed)); // the tail goes on after the reap; close() stops it
-    const { routed } = await first;
-    this.log.info(`cluster: drained ${routed} message(s) of node ${node} into ${adopted.size} session(s) adopted here`);
-  }
+  // ---- wills and resync ------------------------------------------------------------------------------------
 
   private publishWills(wills: Buffer[]): void {
     const now = this.now();
@@ -517,20 +395,8 @@ export class RedisClusterBus implements ClusterBus {
     }
   }
 
-  private async heartbeat(): Promise<void> {
-    if (!this.link.ready) return;
-    const tx = this.cmd.multi().set(keys.alive(this.nodeId), '1', 'PX', ALIVE_TTL_MS).sismember(keys.nodes, this.nodeId);
-    const counters = this.inbound?.counters();
-    if (counters) tx.hset(keys.stats(this.nodeId), counters).pexpire(keys.stats(this.nodeId), ALIVE_TTL_MS);
-    const replies = await tx.exec().catch(() => null);
-    if (replies?.[1]?.[1] !== 0) return;
-    // reaped while alive (this process stalled longer than ALIVE_TTL_MS): join again with everything
-    this.log.warn('cluster: the other nodes took this node for dead: registering again');
-    await this.register().catch(() => {});
-  }
-
   private get undeliverableTotal(): number {
-    return this.undeliverable + this.forwarder.failed;
+    return this.out.undeliverableTotal;
   }
 
   private lost(): void {
@@ -546,12 +412,12 @@ export class RedisClusterBus implements ClusterBus {
         const gapMs = this.link.lastGapMs;
         const missed = this.undeliverableTotal - this.undeliverableAtGap;
         this.log.warn(`cluster: Redis is back after ${gapMs} ms; ${missed} cross-node message(s) were not forwarded during the gap`);
-        this.reapNotBefore = this.now() + 2 * ALIVE_TTL_MS;
-        await this.register();
+        this.members.reapNotBefore = this.now() + 2 * ALIVE_TTL_MS;
+        await this.members.register();
         this.sessions?.linkBack(); // [sessions] every persistent session held here is written again
         await this.reseedRetained();
       } else await this.rereadRetained(); // [retained] changes announced while the pub/sub connection was away
-      await this.loadRemote();
+      await this.members.loadRemote();
     } catch (err) {
       this.log.warn({ err: String(err) }, 'cluster: resync after reconnect failed; retrying on the next resync');
     }
