@@ -5,18 +5,24 @@
 //   cpu:     CPU time of the two nodes and redis-server per cross-node message (steadier than rates on a shared machine)
 //   latency: one QoS 1 message at a time across nodes, publish -> delivery, median and p99
 //   scale:   two node-local pairs at once, on two nodes vs both on one node (the issue's target: > 1.5x)
-// Run: node --import tsx bench/cluster.ts [messages]
+// Run: node --import tsx bench/cluster.ts [messages] [--max-queued=N]
+// The nodes run with the broker's default --max-queued (1000) unless told: cross-node backpressure (docs/cluster.md)
+// holds a flood instead of dropping; the run ends with each node's $SYS/broker/dropped/queue-full.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import mqtt, { type MqttClient } from 'mqtt';
 import { CLI_ENTRY, freePort, waitForPort } from '../test/helpers/net.js';
 
-const MESSAGES = Number(process.argv[2] ?? 20_000);
+const args = process.argv.slice(2);
+const MESSAGES = Number(args.find((a) => !a.startsWith('--')) ?? 20_000);
 const WINDOW = 100;
 const LATENCY_SAMPLES = 500;
 const PAYLOAD = Buffer.alloc(64, 0x61);
-/** A subscriber's queue can fill under a windowed QoS 1 flood (the broker then drops, counted in $SYS): room for all. */
-const MAX_QUEUED = 1_000_000;
+/** --max-queued=N for the nodes; absent: the broker's default. */
+const MAX_QUEUED = args.find((a) => a.startsWith('--max-queued='))?.slice('--max-queued='.length);
+/** A run whose subscriber got nothing for this long has lost messages: it ends, and says so. */
+const IDLE_MS = 10_000;
+let lostQos1 = 0;
 
 const children: ChildProcess[] = [];
 
@@ -35,13 +41,35 @@ async function throughput(pub: MqttClient, sub: MqttClient, topic: string): Prom
   await sub.subscribeAsync(topic, { qos: 1 });
   await routeReady(pub, sub, topic);
   let received = 0;
-  const done = new Promise<void>((resolve) => sub.on('message', (t) => t === topic && ++received === MESSAGES && resolve()));
+  let last = Date.now();
+  const done = new Promise<void>((resolve) => {
+    sub.on('message', (t) => {
+      if (t !== topic) return;
+      last = Date.now();
+      if (++received === MESSAGES) resolve();
+    });
+    const idle = setInterval(() => Date.now() - last > IDLE_MS && resolve(), 1000);
+    idle.unref();
+  });
   const t0 = process.hrtime.bigint();
-  let sent = 0;
-  const next = (): Promise<void> | undefined => (sent < MESSAGES ? pub.publishAsync(topic, PAYLOAD, { qos: 1 }).then(() => void (sent++, next())) : undefined);
+  let issued = 0; // counted when sent, not when acknowledged: exactly MESSAGES leave with WINDOW in flight
+  const next = (): Promise<void> | undefined => (issued++ < MESSAGES ? pub.publishAsync(topic, PAYLOAD, { qos: 1 }).then(() => void next()) : undefined);
   for (let i = 0; i < WINDOW; i++) void next();
   await done;
-  return MESSAGES / (Number(process.hrtime.bigint() - t0) / 1e9);
+  lostQos1 += MESSAGES - received;
+  return received / (Number(process.hrtime.bigint() - t0) / 1e9);
+}
+
+/** $SYS/broker/NAME on the node at `port` (published every second: --sys-interval 1). */
+async function sysValue(port: number, name: string): Promise<string> {
+  const c = await connect(port);
+  try {
+    const got = new Promise<string>((resolve) => c.on('message', (_t, payload) => resolve(payload.toString())));
+    await c.subscribeAsync(`$SYS/broker/${name}`);
+    return await Promise.race([got, new Promise<string>((resolve) => setTimeout(() => resolve('?'), 5000).unref())]);
+  } finally {
+    c.end(true);
+  }
 }
 
 /** Messages per second from `pub` to `sub` at QoS 0, WINDOW at a time (each burst waits for its delivery: no flood). */
@@ -112,7 +140,11 @@ async function main(): Promise<void> {
   const ports = [await freePort(), await freePort()];
   await Promise.all(
     ports.map((p, i) =>
-      start(process.execPath, ['--import', 'tsx', CLI_ENTRY, 'broker', '--port', String(p), '--memory', '--max-queued', String(MAX_QUEUED), '--cluster', `redis://127.0.0.1:${redisPort}`, '--node-id', `bench${i}`], p),
+      start(
+        process.execPath,
+        ['--import', 'tsx', CLI_ENTRY, 'broker', '--port', String(p), '--memory', '--sys-interval', '1', ...(MAX_QUEUED ? ['--max-queued', MAX_QUEUED] : []), '--cluster', `redis://127.0.0.1:${redisPort}`, '--node-id', `bench${i}`],
+        p,
+      ),
     ),
   );
   const [p1, s1, p2, s2] = await Promise.all([connect(ports[0]!), connect(ports[0]!), connect(ports[0]!), connect(ports[1]!)]);
@@ -134,12 +166,14 @@ async function main(): Promise<void> {
   const oneNode = await rate(0, 1, 2, 3, 'one');
   const twoNodes = await rate(4, 5, 6, 7, 'two');
   const at = (q: number): string => lat[Math.min(lat.length - 1, Math.floor(q * lat.length))]!.toFixed(2);
-  console.log(`messages per run: ${MESSAGES}, QoS 1, window ${WINDOW}, payload ${PAYLOAD.length} B`);
+  const dropped = await Promise.all(ports.map((p) => sysValue(p, 'dropped/queue-full')));
+  console.log(`messages per run: ${MESSAGES}, QoS 1, window ${WINDOW}, payload ${PAYLOAD.length} B, --max-queued ${MAX_QUEUED ?? 'default (1000)'}`);
   console.log(`node-local pair (cluster on): ${local.toFixed(0)} msg/s`);
   console.log(`cross-node pair:              ${cross.toFixed(0)} msg/s (${((cross / local) * 100).toFixed(0)} % of node-local), ${crossCpu.toFixed(0)} us CPU per message (nodes + redis)`);
   console.log(`cross-node QoS 0, bursts of ${WINDOW}: ${cross0.rate.toFixed(0)} msg/s, ${cross0Cpu.toFixed(0)} us CPU per message (nodes + redis), ${cross0.lost} lost`);
   console.log(`cross-node latency (QoS 1, one at a time, publish -> delivery): median ${at(0.5)} ms, p99 ${at(0.99)} ms`);
   console.log(`two node-local pairs at once: on one node ${oneNode.toFixed(0)} msg/s, one pair per node ${twoNodes.toFixed(0)} msg/s (${(twoNodes / oneNode).toFixed(2)}x)`);
+  console.log(`QoS 1 messages not delivered: ${lostQos1}; $SYS/broker/dropped/queue-full: ${dropped.join(' / ')} (node 0 / node 1)`);
   for (const c of [p1, s1, p2, s2, ...pairs]) c!.end(true);
 }
 

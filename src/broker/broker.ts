@@ -378,7 +378,7 @@ export class Broker {
     }
     // [cluster] first to the other nodes with a matching subscription (never back here); it says which of this
     // node's share groups serve the message, so each group gets it once across the cluster
-    const sharedHere = this.cluster?.publish(message);
+    const sharedHere = this.cluster?.publish(message, this.delivery.publisher);
     this.router.route(message, sharedHere);
     this.hooks.published?.(message, client);
   }
@@ -387,8 +387,13 @@ export class Broker {
   private clusterInbound(): ClusterInbound {
     const toMessage = (m: StoredMessage): Message => ({ ...m, encoded: undefined });
     return {
-      message: (m, sharedHere) => {
-        this.router.route(toMessage(m), sharedHere);
+      message: (m, sharedHere, source) => {
+        this.delivery.remote = source; // [cluster] held by subscribers that cannot keep up, as a client would be
+        try {
+          this.router.route(toMessage(m), sharedHere);
+        } finally {
+          this.delivery.remote = undefined;
+        }
       },
       messageFor: (m, sharedHere, clientIds) => {
         const sessions: Session[] = [];

@@ -9,11 +9,13 @@ import type { SharedGroup } from './shared-subscriptions.js';
 import type { Broker } from './broker.js';
 import { Delivery, DeliveryState, type Session, type SubscriptionEntry } from './session.js';
 import { encodePublish } from './encode-publish.js';
-import { QueuePressure, queueMarks, type QueueMarks } from './queue-pressure.js';
+import { QueuePressure, queueMarks, type HoldablePublisher, type QueueMarks } from './queue-pressure.js';
 
 export class DeliveryEngine {
   /** The client whose PUBLISH is being routed right now (held back by subscribers that cannot keep up). */
   publisher: Connection | undefined;
+  /** [cluster] The node stream reader whose entry is being routed: held like a publishing client. */
+  remote: HoldablePublisher | undefined;
   private readonly marks: QueueMarks;
 
   constructor(private readonly broker: Broker) {
@@ -55,13 +57,13 @@ export class DeliveryEngine {
     this.enqueue(session, d);
     // below high water this is the whole cost: one or two comparisons per queued message
     if (session.queue.length >= this.marks.highCount || session.queuedBytes >= this.marks.highBytes) {
-      const publisher = this.publisher;
+      const publisher = this.publisher ?? this.remote;
       // offline sessions and the broker's own messages hold nobody; a client is never held by its own queue
       if (online && publisher !== undefined && publisher !== conn) this.holdPublisher(conn, publisher);
     }
   }
 
-  private holdPublisher(conn: Connection, publisher: Connection): void {
+  private holdPublisher(conn: Connection, publisher: HoldablePublisher): void {
     const broker = this.broker;
     (conn.queuePressure ??= new QueuePressure(conn.clientId, broker.clock, broker.logger, this.marks)).hold(publisher);
   }

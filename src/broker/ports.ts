@@ -218,13 +218,25 @@ export const silentLogger: Logger = { info: () => {}, warn: () => {}, debug: () 
 
 // ---- [cluster] the cross-node bus (docs/cluster.md); src/cluster/redis-bus.ts implements it on Redis ----------
 
+/**
+ * Something whose packet handling can be held while a subscriber it feeds cannot keep up (queue-pressure.ts): a
+ * client connection (reading pauses, packets already read wait), or [cluster] a node's stream reader (stops reading).
+ */
+export interface HoldablePublisher {
+  holdPackets(): void;
+  releasePackets(): void;
+}
+
 /** Which share groups ($share/{group}/{filter}) this node serves for one message: one node per group per message. */
 export type ClusterSharedFilter = (group: string, filter: string) => boolean;
 
 /** What the bus hands to the broker of this node. */
 export interface ClusterInbound {
-  /** A message published on another node, to route to this node's subscribers only (never back out). */
-  message(message: StoredMessage, sharedGroups: ClusterSharedFilter): void;
+  /**
+   * A message published on another node, to route to this node's subscribers only (never back out). `source` (the
+   * node stream reader) is held, like a publishing client, while a connected subscriber's queue is above high water.
+   */
+  message(message: StoredMessage, sharedGroups: ClusterSharedFilter, source?: HoldablePublisher): void;
   /** Like message(), but only to the sessions of `clientIds`: a dead node's message for the sessions adopted here. */
   messageFor(message: StoredMessage, sharedGroups: ClusterSharedFilter, clientIds: ReadonlySet<string>): void;
   /** Runs `fn` once what message() / messageFor() changed is committed (the session store's afterCommit; at once without one). */
@@ -247,9 +259,10 @@ export interface ClusterBus {
   attach(inbound: ClusterInbound): void;
   /**
    * Sends the message to the nodes that have a matching subscription (never to this node). Returns which of
-   * this node's share groups serve it (the others are served elsewhere); undefined: all of them.
+   * this node's share groups serve it (the others are served elsewhere); undefined: all of them. `publisher` (the
+   * client publishing it) may be held while a target node's stream backlog is over its limit (docs/cluster.md).
    */
-  publish(message: StoredMessage): ClusterSharedFilter | undefined;
+  publish(message: StoredMessage, publisher?: HoldablePublisher): ClusterSharedFilter | undefined;
   /**
    * Runs `fn` once every message publish() sent so far is stored where the other nodes will read it (or could not
    * be: Redis unreachable, counted). PUBACK / PUBREC wait on it; calls run in order. Absent: at once.

@@ -4,8 +4,9 @@
 // that keeps making progress loses nothing. One that takes fewer than 1/16 of its high-water mark off its queue
 // within STALL_MS is "stalled": its publishers go on at full speed and its queue fills to the limit, then drops
 // (counted), as if nobody had been held. A stalled subscriber that picks up again holds publishers again. Created
-// only while a queue is above high water; the broker's own messages (wills, $SYS, cluster inbound) are never held.
-import type { Clock, Logger, TimerHandle } from './ports.js';
+// only while a queue is above high water; the broker's own messages (wills, $SYS) are never held; messages from
+// other nodes hold this node's stream reader instead (docs/cluster.md, "Cross-node backpressure").
+import type { Clock, HoldablePublisher, Logger, TimerHandle } from './ports.js';
 import { MIN_DRAIN_SHARE, STALL_MS } from './output-pressure.js';
 
 /** Share of --max-queued / --max-queued-bytes at which publishers are held. */
@@ -40,11 +41,7 @@ export function queueMarks(maxQueued: number, maxQueuedBytes: number): QueueMark
   };
 }
 
-/** A client whose packet handling can be held: reading pauses, and packets already read wait too. */
-export interface HoldablePublisher {
-  holdPackets(): void;
-  releasePackets(): void;
-}
+export type { HoldablePublisher }; // a client connection, or [cluster] a node stream reader (ports.ts)
 
 export class QueuePressure {
   /** Set while the subscriber makes too little progress: nobody is held for it. */

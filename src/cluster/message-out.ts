@@ -1,12 +1,13 @@
 // The publish path to the other nodes: which nodes a message goes to (their filters, one node per share group),
 // and how (QoS 1/2 appended to the target's stream, stream-forward.ts; QoS 0 on its pub/sub channel).
-import type { ClusterSharedFilter, StoredMessage } from '../broker/ports.js';
+import type { ClusterSharedFilter, HoldablePublisher, Logger, StoredMessage } from '../broker/ports.js';
 import type { ClusterView } from './cluster-view.js';
 import { channels } from './keys.js';
 import { encodeClusterMessage } from './message-codec.js';
 import type { RedisLink } from './redis-link.js';
 import { groupKey, type GroupPick } from './shared-groups.js';
 import { StreamForwarder } from './stream-forward.js';
+import { TargetPressure } from './target-pressure.js';
 
 /** $SYS topics are per node: never shared. */
 export const LOCAL_ONLY_PREFIX = '$SYS';
@@ -14,6 +15,8 @@ export const LOCAL_ONLY_PREFIX = '$SYS';
 export class MessageSender {
   /** QoS 1/2 messages out: one XADD per target node. */
   readonly forwarder: StreamForwarder;
+  /** Each target stream's backlog, and the publishers held while one is over its limit (target-pressure.ts). */
+  readonly pressure: TargetPressure;
   /** Copies sent to other nodes, and copies that could not leave (Redis away, a PUBLISH refused). */
   sent = 0;
   undeliverable = 0;
@@ -24,8 +27,10 @@ export class MessageSender {
     private readonly link: RedisLink,
     private readonly view: ClusterView,
     private readonly now: () => number,
+    log: Logger,
   ) {
     this.forwarder = new StreamForwarder(() => this.link.cmd);
+    this.pressure = new TargetPressure(() => this.link.cmd, log);
   }
 
   /** Copies sent that never reached Redis (this side's count and the failed XADDs). */
@@ -33,7 +38,7 @@ export class MessageSender {
     return this.undeliverable + this.forwarder.failed;
   }
 
-  publish(message: StoredMessage): ClusterSharedFilter | undefined {
+  publish(message: StoredMessage, publisher: HoldablePublisher | undefined): ClusterSharedFilter | undefined {
     const topic = message.topic;
     const { plain, groups } = this.view;
     if ((plain.size === 0 && groups.size === 0) || topic.startsWith(LOCAL_ONLY_PREFIX)) return undefined;
@@ -49,13 +54,16 @@ export class MessageSender {
       const now = this.now();
       const common = pick ? undefined : encodeClusterMessage(message, this.nodeId, now);
       for (const node of targets) {
+        if (message.qos > 0 && !this.pressure.admit(node)) continue; // its stream is at the hard cap: dropped, counted
         this.sent++;
         const bytes = common ?? encodeClusterMessage(message, this.nodeId, now, pick!.byNode.get(node));
         // QoS 1/2: appended to the target's stream, in publish order on the one command connection; the
         // publisher's ack waits for Redis to answer (afterForward). QoS 0 needs no such promise: pub/sub (order
         // is owed per topic and QoS only [MQTT-4.6.0-5], so the two paths need not keep order between them)
-        if (message.qos > 0) this.forwarder.send(node, bytes);
-        else this.link.cmd.publish(channels.messages(node), bytes).catch(() => this.undeliverable++);
+        if (message.qos > 0) {
+          this.forwarder.send(node, bytes);
+          this.pressure.added(node, publisher); // held while the target's backlog is over its limit
+        } else this.link.cmd.publish(channels.messages(node), bytes).catch(() => this.undeliverable++);
       }
       return pick && this.servedHere(pick);
     } finally {
@@ -69,6 +77,7 @@ export class MessageSender {
   }
 
   close(): void {
+    this.pressure.close();
     this.forwarder.close();
   }
 }

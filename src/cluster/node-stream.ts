@@ -7,9 +7,12 @@
 //   (XREADGROUP ... 0): a node restarted with the same id delivers what its previous run had read but not
 //   committed; entries this run already routed are skipped;
 // - a dead node's stream is drained by the survivor that adopted its sessions (drainStream), reading as the dead
-//   node's consumer, then deleted.
+//   node's consumer, then deleted;
+// - cross-node backpressure, receiving side: the reader is held (holdPackets) while routing an entry puts a
+//   connected, non-stalled subscriber's queue above high water (queue-pressure.ts): the rest of the batch waits
+//   here (read, pending in Redis) and no XREADGROUP is issued until the release; the entries wait in the stream.
 import type { ChainableCommander, Redis } from 'ioredis';
-import type { Logger } from '../broker/ports.js';
+import type { HoldablePublisher, Logger } from '../broker/ports.js';
 import { keys } from './keys.js';
 import type { RedisLink } from './redis-link.js';
 
@@ -33,8 +36,11 @@ export interface StreamEntry {
 
 /** What the entries read go to. */
 export interface EntrySink {
-  /** Routes one entry (an entry that cannot be read is logged by the sink and acknowledged: it never will be). */
-  route(bytes: Buffer): void;
+  /**
+   * Routes one entry (an entry that cannot be read is logged by the sink and acknowledged: it never will be);
+   * `source` is held while a subscriber it fed is above high water.
+   */
+  route(bytes: Buffer, source?: HoldablePublisher): void;
   /** Runs `fn` once what route() changed is committed by the session store. */
   afterCommit(fn: () => void): void;
 }
@@ -84,14 +90,10 @@ export async function ackEntries(cmd: Redis, node: string, ids: string[]): Promi
   if (err) throw err;
 }
 
-/** Routes what was read; returns the ids to acknowledge once committed (entries routed earlier are skipped). */
-function take(entries: StreamEntry[], sink: EntrySink, skip: Set<string> | undefined): string[] {
+/** Routes what a drain read; returns the ids to acknowledge once committed. */
+function take(entries: StreamEntry[], sink: EntrySink): string[] {
   const ids: string[] = [];
   for (const e of entries) {
-    if (skip) {
-      if (skip.has(e.id)) continue; // routed by this run already: its acknowledgement is on its way
-      skip.add(e.id);
-    }
     ids.push(e.id);
     if (e.bytes) sink.route(e.bytes);
   }
@@ -99,13 +101,18 @@ function take(entries: StreamEntry[], sink: EntrySink, skip: Set<string> | undef
 }
 
 /** This node reading its own stream on the link's blocking connection. */
-export class NodeStreamReader {
+export class NodeStreamReader implements HoldablePublisher {
   /** Entries routed and not acknowledged yet: not routed again when pending entries are re-read. */
   private readonly routed = new Set<string>();
   /** Committed entries whose acknowledgement failed (Redis away): sent again when it is back. */
   private ackRetry: string[] = [];
   private rereadPending = true;
   private stopped = false;
+  /** Subscribers holding this reader; entries of the batch being routed when the first hold came, still to route. */
+  private holds = 0;
+  private parked: StreamEntry[] | undefined;
+  private parkedRedelivered = false;
+  private wake: (() => void) | undefined;
   private readonly timer: NodeJS.Timeout;
   /** Entries read, acknowledged, and read again from the pending list (a previous run's, or a lost reply). */
   received = 0;
@@ -113,6 +120,8 @@ export class NodeStreamReader {
   redelivered = 0;
   /** Entries in the stream (unread or read and not acknowledged), as of the last look. */
   backlog = 0;
+  /** Times a subscriber held this reader. */
+  held = 0;
 
   constructor(
     private readonly link: RedisLink,
@@ -132,6 +141,56 @@ export class NodeStreamReader {
   stop(): void {
     this.stopped = true;
     clearInterval(this.timer);
+    this.wakeUp();
+  }
+
+  /** A subscriber's queue passed high water while an entry was routed: route and read no more until released. */
+  holdPackets(): void {
+    if (this.holds++ === 0) this.held++;
+  }
+
+  /** One subscriber lets go; the last one resumes routing on a later turn (never inside the ack that released). */
+  releasePackets(): void {
+    if (this.holds > 0 && --this.holds === 0) setImmediate(() => this.wakeUp());
+  }
+
+  /** True while held: subscribers are over high water. */
+  get holding(): boolean {
+    return this.holds > 0;
+  }
+
+  private wakeUp(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+
+  private untilReleased(): Promise<void> {
+    return new Promise((resolve) => (this.wake = resolve));
+  }
+
+  /**
+   * Routes entries until a subscriber holds the reader; the rest wait in `parked`. Entries already routed by this run
+   * are skipped (their acknowledgement is on its way); the routed ones are acknowledged once committed.
+   */
+  private route(entries: StreamEntry[], redelivered: boolean): void {
+    const ids: string[] = [];
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i]!;
+      if (this.routed.has(e.id)) continue;
+      this.routed.add(e.id);
+      ids.push(e.id);
+      if (e.bytes) this.sink.route(e.bytes, this);
+      if (this.holds > 0 && i + 1 < entries.length) {
+        this.parked = entries.slice(i + 1);
+        this.parkedRedelivered = redelivered;
+        break;
+      }
+    }
+    if (ids.length === 0) return;
+    this.received += ids.length;
+    if (redelivered) this.redelivered += ids.length;
+    this.sink.afterCommit(() => this.ack(ids));
   }
 
   private async loop(): Promise<void> {
@@ -146,8 +205,19 @@ export class NodeStreamReader {
       if (this.ackRetry.length > 0 && this.link.ready) this.ack(this.ackRetry.splice(0));
       if (this.rereadPending) {
         this.rereadPending = false;
+        this.parked = undefined; // still pending in Redis, not routed yet: the re-read brings them back
         pending = true;
         from = '0';
+      }
+      if (this.holds > 0) {
+        await this.untilReleased(); // [cross-node backpressure] the entries wait in Redis meanwhile
+        continue;
+      }
+      const parked = this.parked;
+      if (parked !== undefined) {
+        this.parked = undefined;
+        this.route(parked, this.parkedRedelivered);
+        continue;
       }
       try {
         const entries = pending ? await readEntries(rd, this.node, this.node, from) : await readEntries(rd, this.node, this.node, '>', BLOCK_MS);
@@ -156,11 +226,7 @@ export class NodeStreamReader {
           if (entries.length === 0) pending = false;
           else from = entries[entries.length - 1]!.id;
         }
-        const ids = take(entries, this.sink, this.routed);
-        if (ids.length === 0) continue;
-        this.received += ids.length;
-        if (pending) this.redelivered += ids.length;
-        this.sink.afterCommit(() => this.ack(ids));
+        this.route(entries, pending);
       } catch (err) {
         if (this.stopped) return;
         if (isNoGroup(err)) {
@@ -256,7 +322,7 @@ export function drainStream(
           await sleep(DRAIN_POLL_MS);
           continue;
         }
-        const ids = take(entries, sink, undefined);
+        const ids = take(entries, sink);
         result.routed += entries.filter((e) => e.bytes).length;
         if (ids.length > 0) sink.afterCommit(() => void ackEntries(cmd(), node, ids).catch(() => {}));
       }

@@ -9,8 +9,10 @@
 // - wills: a HASH per node of its connections' wills; a node that stops beating has them published by one survivor;
 // - Redis lost while running: local traffic is untouched, cross-node messages are counted as undeliverable,
 //   and when Redis returns the node writes its state back (Redis may have restarted empty) and reads the others'.
+// This class is the thin ClusterBus facade; the work is in membership.ts (join, heartbeat, resync, reaping),
+// message-out.ts (the publish path), retained-share.ts (retained messages), node-stream.ts (this node's stream).
 import { Redis } from 'ioredis';
-import type { ClusterBus, ClusterInbound, ClusterSharedFilter, Logger, StoredMessage } from '../broker/ports.js';
+import type { ClusterBus, ClusterInbound, ClusterSharedFilter, HoldablePublisher, Logger, StoredMessage } from '../broker/ports.js';
 import type { ClusterNodeView } from '../broker/ports.js'; // [dashboard] nodes()
 import type { Will } from '../protocol/packets.js';
 import { ClientClaims } from './client-claims.js';
@@ -18,12 +20,12 @@ import { decodeEvent, encodeEvent, type ClusterEvent } from './cluster-events.js
 import { ClusterError, maskUrl } from './errors.js';
 import { ClusterView } from './cluster-view.js';
 import { channels, keys } from './keys.js';
-import { decodeClusterMessage, emptyRetained, encodeClusterMessage, willMessage } from './message-codec.js';
+import { decodeClusterMessage, encodeClusterMessage, willMessage } from './message-codec.js';
 import { Membership, HEARTBEAT_MS, RESYNC_MS, ALIVE_TTL_MS } from './membership.js';
 import { LOCAL_ONLY_PREFIX, MessageSender } from './message-out.js';
 import { RedisLink } from './redis-link.js';
 import { nodeViews, readRemoteNodes } from './node-list.js';
-import { decodeRecord, RetainedStamps, retainedWrite, TOMBSTONE_MS, type RetainedChange, type RetainedWrite, type WriteMode } from './retained-sync.js';
+import { RetainedShare } from './retained-share.js';
 import { NodeStreamReader, type EntrySink } from './node-stream.js';
 import type { RedisTarget } from './redis-target.js';
 import { groupKey } from './shared-groups.js';
@@ -53,10 +55,8 @@ export class RedisClusterBus implements ClusterBus {
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly now: () => number;
   private readonly log: Logger;
-  private retainedSnapshot: Map<string, Buffer> | undefined;
-  /** Newest retained change per topic, and this node's changes made while Redis was away (retained-sync.ts). */
-  private readonly retainedStamps = new RetainedStamps();
-  private retainedWriter: RetainedWrite | undefined;
+  /** Retained messages through Redis (retained-share.ts). */
+  private readonly retained: RetainedShare;
   /** Wills of this node's connections (client id -> encoded), written back when Redis returns empty. */
   private readonly wills = new Map<string, Buffer>();
   /** Wills a previous run of this node id left in Redis (it was killed): published once attached. */
@@ -82,7 +82,8 @@ export class RedisClusterBus implements ClusterBus {
     this.view = new ClusterView(options.nodeId);
     this.log = options.logger;
     this.now = options.now ?? Date.now;
-    this.out = new MessageSender(this.nodeId, link, this.view, this.now);
+    this.retained = new RetainedShare(this.nodeId, link, this.log, this.now, () => this.inbound);
+    this.out = new MessageSender(this.nodeId, link, this.view, this.now, this.log);
     this.members = new Membership({
       nodeId: this.nodeId,
       link,
@@ -126,15 +127,14 @@ export class RedisClusterBus implements ClusterBus {
   private async join(): Promise<void> {
     // a script command must exist before the first auto-pipeline is built: one defined later is missing from the
     // pipeline of its tick, and ioredis then throws out of its callback (the process dies, ioredis issue #1931)
-    this.retainedWriter ??= retainedWrite(this.cmd);
+    this.retained.prepare();
     const sub = this.link.sub;
     sub.on('messageBuffer', (channel, data) => this.onChannel(channel.toString(), data));
     await sub.subscribe(channels.messages(this.nodeId), channels.retained, channels.events);
     this.orphanWills = Object.entries(await this.cmd.hgetallBuffer(keys.wills(this.nodeId)));
     await this.members.register();
     await this.members.loadRemote();
-    const all = await this.cmd.hgetallBuffer(keys.retained);
-    this.retainedSnapshot = new Map(Object.entries(all));
+    await this.retained.load();
     this.link.onLost = () => this.lost();
     this.link.onBack = (what) => void this.back(what);
     this.timers.push(setInterval(() => void this.members.heartbeat(), HEARTBEAT_MS).unref());
@@ -146,9 +146,7 @@ export class RedisClusterBus implements ClusterBus {
     // only now: an entry read before there is a broker to route it to would be acknowledged and lost
     this.reader = new NodeStreamReader(this.link, this.nodeId, this.streamSink(), this.log);
     this.reader.start();
-    const now = this.now();
-    for (const bytes of this.retainedSnapshot?.values() ?? []) this.applyRetained(bytes, now); // empty payload: cleared
-    this.retainedSnapshot = undefined;
+    this.retained.attached();
     // [sessions] a restored persistent session keeps its will as a pending will (Will Delay Interval honoured)
     const orphans = this.orphanWills.splice(0).filter(([id]) => !this.sessions?.restoredIds.has(id)).map(([, bytes]) => bytes);
     if (orphans.length) this.log.info(`cluster: publishing ${orphans.length} will(s) left by the previous run of node ${this.nodeId}`);
@@ -173,8 +171,8 @@ export class RedisClusterBus implements ClusterBus {
 
   // ---- outgoing -----------------------------------------------------------------------------------------------
 
-  publish(message: StoredMessage): ClusterSharedFilter | undefined {
-    return this.out.publish(message);
+  publish(message: StoredMessage, publisher?: HoldablePublisher): ClusterSharedFilter | undefined {
+    return this.out.publish(message, publisher);
   }
 
   afterForward(fn: () => void): void {
@@ -182,21 +180,7 @@ export class RedisClusterBus implements ClusterBus {
   }
 
   retain(topic: string, message: StoredMessage | undefined): void {
-    if (topic.startsWith(LOCAL_ONLY_PREFIX)) return;
-    const now = this.now();
-    const change = { topic, stamp: this.retainedStamps.stampFor(topic, now), message };
-    this.retainedStamps.advance(topic, change.stamp, message === undefined, now);
-    if (!this.link.ready) return this.retainedStamps.hold(change); // replayed when Redis returns (reseedRetained)
-    this.writeRetained(change, 'live').catch(() => this.retainedStamps.hold(change));
-  }
-
-  /** One retained change into Redis (a clear stays as a tombstone) and out to every node (retained-sync.ts). */
-  private writeRetained(change: RetainedChange, mode: WriteMode): Promise<number> {
-    const now = this.now();
-    const bytes = encodeClusterMessage(change.message ?? emptyRetained(change.topic, now), this.nodeId, now);
-    const clear = change.message ? '0' : '1';
-    this.retainedWriter ??= retainedWrite(this.cmd);
-    return this.retainedWriter(keys.retained, keys.retainedCleared, change.topic, change.stamp, bytes, clear, channels.retained, mode, now - TOMBSTONE_MS);
+    this.retained.retain(topic, message);
   }
 
   subscription(filter: string, added: boolean): void {
@@ -261,6 +245,13 @@ export class RedisClusterBus implements ClusterBus {
     yield ['cluster/stream/acked', this.reader?.acked ?? 0];
     yield ['cluster/stream/redelivered', this.reader?.redelivered ?? 0];
     yield ['cluster/stream/drained', this.members.drained];
+    // cross-node backpressure: this node's reader held by its subscribers; publishers held for other nodes' streams
+    yield ['cluster/stream/reader-held', this.reader?.holding ? 1 : 0];
+    yield ['cluster/stream/reader-holds', this.reader?.held ?? 0];
+    yield ['cluster/stream/targets-over', this.out.pressure.over];
+    yield ['cluster/publishers/held', this.out.pressure.holding];
+    yield ['cluster/publishers/holds', this.out.pressure.holds];
+    yield ['cluster/messages/dropped', this.out.pressure.dropped];
     yield ['cluster/redis/connected', this.link.ready ? 1 : 0];
     yield ['cluster/redis/outages', this.link.outages];
     // cluster totals: this node now, the others as of their last heartbeat
@@ -304,7 +295,7 @@ export class RedisClusterBus implements ClusterBus {
     const now = this.now();
     try {
       if (channel === channels.events) this.onEvent(decodeEvent(data.toString('utf8')));
-      else if (channel === channels.retained) this.applyRetained(data, now);
+      else if (channel === channels.retained) this.retained.apply(data, now);
       else this.routeRemote(data, now, undefined);
     } catch (err) {
       this.log.warn({ channel, err: String(err) }, 'cluster: ignored a message that could not be read');
@@ -312,21 +303,21 @@ export class RedisClusterBus implements ClusterBus {
   }
 
   /** A message another node sent: to this node's subscribers, or only to `adopted` (a dead node's sessions). */
-  private routeRemote(data: Buffer, now: number, adopted: ReadonlySet<string> | undefined): void {
+  private routeRemote(data: Buffer, now: number, adopted: ReadonlySet<string> | undefined, source?: HoldablePublisher): void {
     const { message, groups } = decodeClusterMessage(data, now);
     this.received++;
     const served: ClusterSharedFilter = groups ? (name, filter) => groups.includes(groupKey(name, filter)) : () => false;
     if (adopted) this.inbound?.messageFor(message, served, adopted);
-    else this.inbound?.message(message, served);
+    else this.inbound?.message(message, served, source);
   }
 
   /** Where stream entries go: routed like pub/sub messages, acknowledged once the session store committed. */
   private streamSink(adopted?: ReadonlySet<string>): EntrySink {
     return {
-      route: (bytes) => {
+      route: (bytes, source) => {
         if (this.closed) return;
         try {
-          this.routeRemote(bytes, this.now(), adopted);
+          this.routeRemote(bytes, this.now(), adopted, source);
         } catch (err) {
           this.log.warn({ err: String(err) }, 'cluster: ignored a stream entry that could not be read');
         }
@@ -336,28 +327,6 @@ export class RedisClusterBus implements ClusterBus {
         else fn();
       },
     };
-  }
-
-  /** A retained record (Redis HASH value or channel message): applied here only if newer than what this node knows. */
-  private applyRetained(bytes: Buffer, now: number): void {
-    let stamp: number, node: string, message: StoredMessage;
-    try {
-      const record = decodeRecord(bytes);
-      stamp = record.stamp;
-      ({ node, message } = decodeClusterMessage(record.codecBytes, now));
-    } catch (err) {
-      this.log.warn({ err: String(err) }, 'cluster: ignored a retained record that could not be read');
-      return;
-    }
-    if (!this.inbound) {
-      const kept = this.retainedSnapshot?.get(message.topic);
-      if (!kept || decodeRecord(kept).stamp < stamp) this.retainedSnapshot?.set(message.topic, bytes); // before attach(): newest wins
-      return;
-    }
-    const cleared = message.payload.length === 0;
-    if (!this.retainedStamps.advance(message.topic, stamp, cleared, now)) return; // this node knows a newer change
-    if (node === this.nodeId && this.retainedSnapshot === undefined) return; // ours: already in the local store
-    this.inbound.retained(message.topic, cleared ? undefined : message);
   }
 
   private onEvent(e: ClusterEvent | undefined): void {
@@ -415,41 +384,11 @@ export class RedisClusterBus implements ClusterBus {
         this.members.reapNotBefore = this.now() + 2 * ALIVE_TTL_MS;
         await this.members.register();
         this.sessions?.linkBack(); // [sessions] every persistent session held here is written again
-        await this.reseedRetained();
-      } else await this.rereadRetained(); // [retained] changes announced while the pub/sub connection was away
+        await this.retained.reseed();
+      } else await this.retained.reread(); // [retained] changes announced while the pub/sub connection was away
       await this.members.loadRemote();
     } catch (err) {
       this.log.warn({ err: String(err) }, 'cluster: resync after reconnect failed; retrying on the next resync');
     }
-  }
-
-  /**
-   * After an outage: replays this node's changes Redis missed (sets and clears), then puts back what this node
-   * holds where Redis has nothing as new (it may have restarted empty), each only over an older record; then
-   * re-reads every topic and keeps the newest change, so a clear made anywhere during the outage stays a clear.
-   */
-  private async reseedRetained(): Promise<void> {
-    const replays = this.retainedStamps.takePending();
-    const replayed = new Set(replays.map((c) => c.topic));
-    const changes: RetainedChange[] = [...replays];
-    for (const m of this.inbound?.localRetained() ?? []) {
-      if (m.topic.startsWith(LOCAL_ONLY_PREFIX) || replayed.has(m.topic)) continue;
-      changes.push({ topic: m.topic, stamp: Math.max(0, this.retainedStamps.known(m.topic)), message: m });
-    }
-    const results = await Promise.allSettled(changes.map((c) => this.writeRetained(c, 'newer')));
-    results.forEach((r, i) => {
-      if (r.status === 'rejected' && i < replays.length) this.retainedStamps.hold(replays[i]!); // next time Redis returns
-    });
-    await this.link.sub.ping().catch(() => {}); // if it is not back yet, its own return re-reads (rereadRetained)
-    const now = this.now();
-    const all = await this.cmd.hgetallBuffer(keys.retained);
-    for (const bytes of Object.values(all)) this.applyRetained(bytes, now);
-  }
-
-  /** The pub/sub connection is back: what was announced while it was away is read from the HASH, newest wins. */
-  private async rereadRetained(): Promise<void> {
-    await this.link.sub.ping(); // answered after the SUBSCRIBEs ioredis sent again on this connection
-    const now = this.now();
-    for (const bytes of Object.values(await this.cmd.hgetallBuffer(keys.retained))) this.applyRetained(bytes, now);
   }
 }
