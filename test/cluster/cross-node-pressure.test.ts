@@ -120,8 +120,10 @@ test('a publishing node holds its clients while a target stream is over its limi
     let sent = 0;
     for (let i = 0; i < n; i++) {
       if (!pressure.admit(node)) continue;
-      await r.xadd(stream, 'NOMKSTREAM', '*', 'm', String(i));
+      // counted when sent, as the forwarder does: a poll queued behind this XADD then sees it in both figures
+      const reply = r.xadd(stream, 'NOMKSTREAM', '*', 'm', String(i));
       pressure.added(node, publisher);
+      await reply;
       sent++;
     }
     return sent;
