@@ -31,8 +31,10 @@ export class DeliveryEngine {
     share: SharedGroup<SubscriptionEntry> | undefined,
   ): void {
     const broker = this.broker;
-    const now = broker.clock.now();
-    if (message.expiresAt !== undefined && now >= message.expiresAt) {
+    // the clock is read only for a message that can expire: encodePublish uses `now` for nothing else
+    const expiresAt = message.expiresAt;
+    const now = expiresAt === undefined ? 0 : broker.clock.now();
+    if (expiresAt !== undefined && now >= expiresAt) {
       broker.stats.droppedExpired++; // [MQTT-3.3.2-5]
       return;
     }
