@@ -172,6 +172,8 @@ export interface StoredSession<D> {
 
 /** Builds the broker's live objects from stored records (broker/session.ts exports the broker's). */
 export interface SessionFactory<S, D, M> {
+  /** The broker's in-memory queue, for a store that wraps it (e.g. to log what changed). */
+  queue(): SessionQueue<D>;
   session(clientId: string, queue: SessionQueue<D>): S;
   delivery(message: M, qos: QoS, retain: boolean, subscriptionIds: number[] | undefined): D;
   message(fields: StoredMessage): M;

@@ -117,6 +117,7 @@ export class Session {
 
 /** [persistence] How a durable store rebuilds the broker's live objects from its records (ports.ts SessionFactory). */
 export const sessionFactory: SessionFactory<Session, Delivery, Message> = {
+  queue: () => new DeliveryQueue<Delivery>(),
   session: (clientId, queue) => new Session(clientId, queue),
   // the share group a delivery came through is not stored: a restored one stays with its session
   delivery: (message, qos, retain, subscriptionIds) => new Delivery(message, qos, retain, subscriptionIds, undefined),

@@ -7,11 +7,8 @@ import type { SessionQueue } from '../broker/ports.js';
 export const QueueOp = { push: 0, unshift: 1, shift: 2, clear: 3 } as const;
 export type QueueOp = (typeof QueueOp)[keyof typeof QueueOp];
 
-const COMPACT_AT = 1024;
-
+/** Wraps the broker's in-memory queue (SessionFactory.queue) and logs each operation. */
 export class RedisQueue<D> implements SessionQueue<D> {
-  private items: D[];
-  private head = 0;
   /** Operations since the last write, and the item of each push / unshift (undefined for the others). */
   ops: QueueOp[] = [];
   opItems: (D | undefined)[] = [];
@@ -20,67 +17,50 @@ export class RedisQueue<D> implements SessionQueue<D> {
   /** Tells the store the queue has operations to write. */
   touched: () => void = () => {};
 
-  constructor(items: D[] = []) {
-    this.items = items;
-  }
+  constructor(private readonly inner: SessionQueue<D>) {}
 
   get length(): number {
-    return this.items.length - this.head;
+    return this.inner.length;
   }
 
   push(item: D): void {
-    this.items.push(item);
+    this.inner.push(item);
     this.log(QueueOp.push, item);
   }
 
   unshift(item: D): void {
-    if (this.head > 0) this.items[--this.head] = item;
-    else this.items.unshift(item);
+    this.inner.unshift(item);
     this.log(QueueOp.unshift, item);
   }
 
   peek(): D | undefined {
-    return this.head < this.items.length ? this.items[this.head] : undefined;
+    return this.inner.peek();
   }
 
   shift(): D | undefined {
-    if (this.head >= this.items.length) return undefined;
-    const item = this.items[this.head]!;
-    (this.items as (D | undefined)[])[this.head] = undefined;
-    this.head++;
-    if (this.head === this.items.length) {
-      this.items = [];
-      this.head = 0;
-    } else if (this.head >= COMPACT_AT && this.head * 2 >= this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
-    }
+    if (this.inner.length === 0) return undefined;
+    const item = this.inner.shift();
     this.log(QueueOp.shift, undefined);
     return item;
   }
 
   extract(take: (item: D) => boolean): D[] {
-    const kept: D[] = [];
-    const taken: D[] = [];
-    for (let i = this.head; i < this.items.length; i++) (take(this.items[i]!) ? taken : kept).push(this.items[i]!);
-    this.items = kept;
-    this.head = 0;
+    const taken = this.inner.extract(take);
     if (taken.length > 0) {
       // rare (a share group member leaving): the LIST is written again as it now stands
       this.log(QueueOp.clear, undefined);
-      for (const item of kept) this.log(QueueOp.push, item);
+      for (const item of this.inner) this.log(QueueOp.push, item);
     }
     return taken;
   }
 
   clear(): void {
-    this.items = [];
-    this.head = 0;
+    this.inner.clear();
     this.log(QueueOp.clear, undefined);
   }
 
-  *[Symbol.iterator](): IterableIterator<D> {
-    for (let i = this.head; i < this.items.length; i++) yield this.items[i]!;
+  [Symbol.iterator](): IterableIterator<D> {
+    return this.inner[Symbol.iterator]();
   }
 
   /** Forgets the logged operations (written, or superseded by a write of the whole queue). */

@@ -148,7 +148,7 @@ export class RedisSessionStore<S extends StoredSession<D>, D extends StoredDeliv
   }
 
   create(clientId: string): S {
-    const queue = new RedisQueue<D>();
+    const queue = new RedisQueue<D>(this.factory.queue());
     const session = this.factory.session(clientId, queue);
     this.track(session);
     return session;

@@ -31,7 +31,7 @@ export async function readSession<S extends StoredSession<D>, D extends StoredDe
   ]);
   const owner = hash[F.owner]?.toString();
   if (owner === undefined) return undefined;
-  const queue = new RedisQueue<D>();
+  const queue = new RedisQueue<D>(factory.queue());
   const session = factory.session(clientId, queue);
   let bytes = 0;
   for (const record of list) {

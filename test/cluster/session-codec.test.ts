@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { decodeDelivery, decodeSubscriptions, encodeDelivery, encodeSubscriptions, SessionCodecError } from '../../src/cluster/session-codec.js';
 import { QueueOp, RedisQueue } from '../../src/cluster/redis-queue.js';
 import { queueCommands } from '../../src/cluster/session-commands.js';
+import { DeliveryQueue } from '../../src/broker/delivery-queue.js';
 import type { StoredDelivery, StoredMessage } from '../../src/broker/ports.js';
 
 const message: StoredMessage = {
@@ -46,7 +47,7 @@ test('v5 [MQTT-3.8.3-1] subscriptions keep their options (No Local, Retain As Pu
 });
 
 test('the queue logs pushes, shifts and clears only once logging, and they replay as one command per run', () => {
-  const q = new RedisQueue<StoredDelivery<StoredMessage>>();
+  const q = new RedisQueue<StoredDelivery<StoredMessage>>(new DeliveryQueue()); // the broker's queue, as sessionFactory.queue() gives
   const [d1, d2, d3] = [1, 2, 3].map((n) => delivery({ ...message, topic: `t/${n}` }));
   q.push(d1!); // not logging yet: written whole later
   assert.equal(q.ops.length, 0);
