@@ -62,17 +62,20 @@ export class Connection implements PublishTarget {
   /** The first packet written in this batch, held back so that a lone packet leaves without cork/uncork. */
   private heldOut: Buffer | undefined;
   private clientInfo: ClientInfo | undefined;
-  /** Packets that arrived while an async hook was pending; processed in order afterwards. */
-  private backlog: Packet[] | undefined;
+  /**
+   * Packets decoded but not handled yet, in arrival order: present while an async hook is awaited (a packet must
+   * not overtake it) or subscribers hold this publisher back (queue-pressure.ts), until drainWaiting runs.
+   */
+  private waiting: Packet[] | undefined;
+  private hookPending = false;
   /** Reasons reading is paused (async hook, a full subscriber); reading resumes when none is left. */
   private holds = 0;
   /** Present while the output buffer is over the cap (see output-pressure.ts). */
   private pressure: OutputPressure | undefined;
   /** Present while this subscriber's session queue is above high water (queue-pressure.ts; kept by delivery.ts). */
   queuePressure: QueuePressure | undefined;
-  /** Subscribers holding this publisher back (queue-pressure.ts); packets read meanwhile wait in `parked`. */
+  /** Subscribers holding this publisher back (queue-pressure.ts). */
   private packetHolds = 0;
-  private parked: Packet[] | undefined;
   /** Bytes handed to the socket so far. */
   private bytesOut = 0;
   /** Per-connection totals beside the broker-wide stats: plain increments, read by the dashboard once a second. */
@@ -151,15 +154,8 @@ export class Connection implements PublishTarget {
 
   packetDecoded(packet: Packet): void {
     if (this.state === 'closed') return;
-    if (this.backlog) {
-      this.backlog.push(packet);
-      return;
-    }
-    if (this.parked) {
-      this.parked.push(packet);
-      return;
-    }
-    this.process(packet);
+    if (this.waiting) this.waiting.push(packet);
+    else this.process(packet);
   }
 
   private process(packet: Packet): void {
@@ -178,19 +174,22 @@ export class Connection implements PublishTarget {
    * handled in order. Only async hooks take this path; the hot path stays synchronous.
    */
   waitFor<T>(pending: Promise<T>, then: (value: T) => void): void {
-    if (!this.backlog) {
-      this.backlog = [];
+    if (!this.hookPending) {
+      this.hookPending = true;
+      this.waiting ??= [];
       this.holdReading();
     }
     pending.then(
       (value) => {
         if (this.state === 'closed') return;
+        this.hookPending = false; // before `then`: a hook it starts (e.g. session acquire after authenticate) waits anew
         try {
           then(value);
         } catch (err) {
           this.fail(err);
         }
-        this.drainBacklog();
+        this.releaseReading(); // this hook's hold ends here, always (a hook started meanwhile took its own)
+        this.drainWaiting();
       },
       (err: unknown) => {
         this.broker.logger.error({ err, clientId: this.clientId }, 'hook failed');
@@ -199,27 +198,20 @@ export class Connection implements PublishTarget {
     );
   }
 
-  private drainBacklog(): void {
-    const backlog = this.backlog;
-    this.backlog = undefined;
-    if (backlog) {
-      for (let i = 0; i < backlog.length; i++) {
-        if (this.state === 'closed') return;
-        if (this.backlog) {
-          // an async hook started again: keep the rest waiting behind it
-          (this.backlog as Packet[]).push(...backlog.slice(i));
-          break;
-        }
-        if (this.parked) {
-          this.parked.push(...backlog.slice(i)); // held by a subscriber meanwhile: the rest waits for the release
-          break;
-        }
-        this.process(backlog[i]!);
+  /** Handles the waiting packets in order, until a hook or a hold stops them again (the rest keeps waiting). */
+  drainWaiting(): void {
+    const list = this.waiting;
+    if (list === undefined || this.hookPending || this.packetHolds > 0) return;
+    this.waiting = undefined;
+    for (let i = 0; i < list.length; i++) {
+      if (this.state === 'closed') return;
+      if (this.hookPending || this.packetHolds > 0) {
+        const rest = list.slice(i);
+        this.waiting = this.waiting ? rest.concat(this.waiting) : rest;
+        return;
       }
+      this.process(list[i]!);
     }
-    // this hook's hold ends here, always: a hook started meanwhile took its own (keeping this one leaked a hold,
-    // and pipelined PUBLISHes under an async authorizePublish stopped the connection's reading for good)
-    this.releaseReading();
   }
 
   holdReading(): void {
@@ -236,36 +228,17 @@ export class Connection implements PublishTarget {
    */
   holdPackets(): void {
     if (this.packetHolds++ > 0) return;
-    this.parked ??= [];
+    this.waiting ??= [];
     this.holdReading();
   }
 
-  /** One subscriber lets go; the last one lets the parked packets through, on a later turn (never inside its ack). */
+  /** One subscriber lets go; the last one lets the waiting packets through, on a later turn (never inside its ack). */
   releasePackets(): void {
     if (this.packetHolds === 0 || --this.packetHolds > 0) return;
     this.releaseReading();
-    const parked = this.parked;
-    if (parked === undefined || this.state === 'closed') return;
-    if (parked.length === 0) this.parked = undefined;
-    else setImmediate(handleParked, this);
-  }
-
-  handleParked(): void {
-    const parked = this.parked;
-    if (parked === undefined || this.packetHolds > 0) return; // held again since: the next release comes back here
-    this.parked = undefined;
-    for (let i = 0; i < parked.length; i++) {
-      if (this.state === 'closed') return;
-      if (this.backlog) {
-        (this.backlog as Packet[]).push(...parked.slice(i)); // an async hook started: the rest waits behind it
-        return;
-      }
-      if (this.parked) {
-        (this.parked as Packet[]).push(...parked.slice(i)); // held again
-        return;
-      }
-      this.process(parked[i]!);
-    }
+    if (this.waiting === undefined || this.state === 'closed' || this.hookPending) return;
+    if (this.waiting.length === 0) this.waiting = undefined;
+    else setImmediate(drainWaiting, this);
   }
 
   /**
@@ -418,8 +391,7 @@ export class Connection implements PublishTarget {
     this.disconnectCause ??= cause;
     this.clearConnectTimer();
     this.keepaliveMonitor?.stop();
-    this.backlog = undefined;
-    this.parked = undefined;
+    this.waiting = undefined;
     this.pressure?.release();
     this.queuePressure?.release(); // publishers held for this subscriber go on
     this.queuePressure = undefined;
@@ -491,8 +463,8 @@ function onStreamDrain(this: Duplex): void {
   owners.get(this)?.drained();
 }
 
-function handleParked(conn: Connection): void {
-  if (conn.isOpen) conn.handleParked();
+function drainWaiting(conn: Connection): void {
+  if (conn.isOpen) conn.drainWaiting();
 }
 
 /** Depth of received() calls on the stack: writes made inside are flushed when the outermost one returns. */
