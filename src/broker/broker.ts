@@ -13,7 +13,6 @@ import { DEFAULT_LIMITS, type BrokerLimits } from './limits.js';
 import { createMessage, forwardableProperties, keepPayload, type Message } from './message.js';
 import { MemoryRetainedStore, MemorySessionStore } from './memory-stores.js';
 import { Router } from './router.js';
-import { routeToSessions } from './route-to-sessions.js'; // [cluster]
 import { DeliveryEngine } from './delivery.js';
 import { Session, SESSION_NEVER_EXPIRES, type SubscriptionEntry, type SubscriptionOptions } from './session.js';
 import { Stats, type BrokerStats } from './stats.js';
@@ -396,12 +395,12 @@ export class Broker {
         }
       },
       messageFor: (m, sharedHere, clientIds) => {
-        const sessions: Session[] = [];
+        const sessions = new Set<Session>();
         for (const id of clientIds) {
           const s = this.sessions.get(id);
-          if (s) sessions.push(s);
+          if (s) sessions.add(s);
         }
-        if (sessions.length > 0) routeToSessions(toMessage(m), sessions, sharedHere, this.delivery);
+        if (sessions.size > 0) this.router.route(toMessage(m), sharedHere, sessions);
       },
       afterCommit: (fn) => {
         // remote messages are acknowledged to Redis only once the sessions holding them are durable

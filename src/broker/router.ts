@@ -16,6 +16,8 @@ export class Router implements MatchVisitor<SubscriptionEntry> {
   private message: Message | undefined;
   /** [cluster] Which share groups this node serves for the message being routed; undefined: all. */
   private sharedHere: ClusterSharedFilter | undefined;
+  /** [cluster] Only these sessions receive the message (a dead node's messages, to the sessions adopted from it). */
+  private only: ReadonlySet<Session> | undefined;
   private readonly sessions: Session[] = [];
   private readonly groups: SharedGroup<SubscriptionEntry>[] = [];
 
@@ -25,13 +27,14 @@ export class Router implements MatchVisitor<SubscriptionEntry> {
   ) {}
 
   /** Delivers the message to every matching subscriber; returns how many deliveries were made. */
-  route(message: Message, sharedHere?: ClusterSharedFilter): number {
+  route(message: Message, sharedHere?: ClusterSharedFilter, only?: ReadonlySet<Session>): number {
     if (this.message !== undefined) {
       // re-entered from a hook while routing: route on a fresh router state
-      return new Router(this.tree, this.delivery).route(message, sharedHere);
+      return new Router(this.tree, this.delivery).route(message, sharedHere, only);
     }
     this.message = message;
     this.sharedHere = sharedHere; // [cluster] undefined on a single node
+    this.only = only; // [cluster]
     this.generation++;
     const sessions = this.sessions;
     const groups = this.groups;
@@ -52,11 +55,13 @@ export class Router implements MatchVisitor<SubscriptionEntry> {
       if (groups.length !== 0) groups.length = 0;
       this.message = undefined;
       this.sharedHere = undefined; // [cluster]
+      this.only = undefined;
     }
   }
 
   subscriber(entry: SubscriptionEntry): void {
     const s = entry.session;
+    if (this.only !== undefined && !this.only.has(s)) return; // [cluster]
     const o = entry.options;
     if (o.noLocal && this.message!.origin === s.clientId) return; // v5 [MQTT-3.8.3-3]
     if (s.matchGen !== this.generation) {
@@ -78,7 +83,11 @@ export class Router implements MatchVisitor<SubscriptionEntry> {
   }
 
   private deliverShared(group: SharedGroup<SubscriptionEntry>, message: Message): void {
-    const entry = group.pick(isConnected, canQueue);
+    const only = this.only;
+    const entry =
+      only === undefined
+        ? group.pick(isConnected, canQueue)
+        : group.pick((e) => only.has(e.session) && isConnected(e), (e) => only.has(e.session) && canQueue(e)); // [cluster]
     if (!entry) return;
     const o = entry.options;
     const qos = (message.qos < o.qos ? message.qos : o.qos) as QoS; // [MQTT-4.8.2-3]
