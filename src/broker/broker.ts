@@ -384,7 +384,7 @@ export class Broker {
 
   /** [cluster] How the bus reaches this broker: remote messages are routed here only, never sent on again. */
   private clusterInbound(): ClusterInbound {
-    const toMessage = (m: StoredMessage): Message => ({ ...m, encoded: undefined });
+    const toMessage = (m: StoredMessage): Message => ({ ...m, id: m.id, encoded: undefined });
     return {
       message: (m, sharedHere, source) => {
         this.delivery.remote = source; // [cluster] held by subscribers that cannot keep up, as a client would be

@@ -17,6 +17,11 @@ export interface Message {
   /** Client id of the publisher (for No Local); undefined for broker-made messages ($SYS). */
   readonly origin: string | undefined;
   /**
+   * [cluster] Cluster-wide id, given when the message first leaves this node or is stored in Redis, so a session
+   * that gets two copies of it by two paths while it moves between nodes delivers it once. undefined otherwise.
+   */
+  id: string | undefined;
+  /**
    * Encoded PUBLISH templates, one per (protocol version, QoS, RETAIN) — see encode-cache.ts. Filled lazily on
    * first delivery so a message fanned out to many subscribers is encoded once per variant.
    */
@@ -42,6 +47,7 @@ export function createMessage(
     receivedAt: now,
     expiresAt: expiry === undefined ? undefined : now + expiry * 1000,
     origin,
+    id: undefined,
     encoded: undefined,
   };
 }

@@ -135,6 +135,8 @@ export interface StoredMessage {
   readonly receivedAt: number;
   readonly expiresAt: number | undefined;
   readonly origin: string | undefined;
+  /** [cluster] Cluster-wide id (broker/message.ts `Message.id`); set by the cluster when it first needs one. */
+  id?: string | undefined;
 }
 
 /** One message on its way to one session (broker/session.ts `Delivery`). */
@@ -155,6 +157,15 @@ export interface StoredSubscriptionOptions {
   readonly subscriptionId: number | undefined;
 }
 
+/**
+ * [cluster] Ids of the messages a session got lately, kept while a second copy of one may come by another path (the
+ * session moving between nodes): the router delivers a message whose id it has seen no more.
+ */
+export interface MessageIdWindow {
+  /** False when `id` was seen already (a second copy); otherwise remembers it. */
+  admit(id: string): boolean;
+}
+
 /** What a durable store reads from a session (broker/session.ts `Session` has it all). */
 export interface StoredSession<D> {
   readonly clientId: string;
@@ -168,6 +179,8 @@ export interface StoredSession<D> {
   readonly will: Will | undefined;
   queuedBytes: number;
   readonly connection: unknown;
+  /** [cluster] Set while copies of a message may reach the session twice (it is moving between nodes). */
+  recentIds: MessageIdWindow | undefined;
 }
 
 /** Builds the broker's live objects from stored records (broker/session.ts exports the broker's). */

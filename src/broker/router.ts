@@ -42,6 +42,7 @@ export class Router implements MatchVisitor<SubscriptionEntry> {
       this.tree.match(topicLevels(message.topic), this);
       for (let i = 0; i < sessions.length; i++) {
         const s = sessions[i]!;
+        if (s.recentIds !== undefined && message.id !== undefined && !s.recentIds.admit(message.id)) continue; // [cluster] a second copy
         const qos = (message.qos < s.matchQos ? message.qos : s.matchQos) as QoS; // [MQTT-3.8.4-8]
         // [MQTT-3.3.1-12] / [MQTT-3.3.1-13] (5.0); 3.x subscriptions never set Retain As Published [MQTT-3.3.1-9]
         const retain = s.matchRetainAsPublished && message.retain;
@@ -89,6 +90,8 @@ export class Router implements MatchVisitor<SubscriptionEntry> {
         ? group.pick(isConnected, canQueue)
         : group.pick((e) => only.has(e.session) && isConnected(e), (e) => only.has(e.session) && canQueue(e)); // [cluster]
     if (!entry) return;
+    const seen = entry.session.recentIds; // [cluster] a second copy of a message the member already got
+    if (seen !== undefined && message.id !== undefined && !seen.admit(message.id)) return;
     const o = entry.options;
     const qos = (message.qos < o.qos ? message.qos : o.qos) as QoS; // [MQTT-4.8.2-3]
     const ids = o.subscriptionId === undefined ? undefined : [o.subscriptionId];

@@ -1,7 +1,7 @@
 // Session state (spec 4.1): subscriptions, outgoing QoS 1/2 deliveries (inflight window and queue), incoming
 // QoS 2 packet ids awaiting PUBREL, the packet-id allocator and the expiry / will timers.
 import type { QoS, Will } from '../protocol/packets.js';
-import type { SessionFactory, SessionQueue, TimerHandle } from './ports.js';
+import type { MessageIdWindow, SessionFactory, SessionQueue, TimerHandle } from './ports.js';
 import type { Connection } from './connection.js';
 import type { Message } from './message.js';
 import type { SharedGroup } from './shared-subscriptions.js';
@@ -91,6 +91,8 @@ export class Session {
   queuedBytes = 0;
   /** Set while the queue is full, so the drop is logged once, not per message. */
   dropping = false;
+  /** [cluster] Ids of messages delivered lately, while the session moves between nodes (router.ts skips a second copy). */
+  recentIds: MessageIdWindow | undefined = undefined;
   private lastPacketId = 0;
 
   // Scratch space of the router while one message is matched (see router.ts); avoids a Map per message.
@@ -121,5 +123,5 @@ export const sessionFactory: SessionFactory<Session, Delivery, Message> = {
   session: (clientId, queue) => new Session(clientId, queue),
   // the share group a delivery came through is not stored: a restored one stays with its session
   delivery: (message, qos, retain, subscriptionIds) => new Delivery(message, qos, retain, subscriptionIds, undefined),
-  message: (fields) => ({ ...fields, encoded: undefined }),
+  message: (fields) => ({ ...fields, id: fields.id, encoded: undefined }),
 };

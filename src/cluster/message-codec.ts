@@ -4,6 +4,7 @@
 import type { StoredMessage } from '../broker/ports.js';
 import type { QoS, Will } from '../protocol/packets.js';
 import type { Properties } from '../protocol/properties.js';
+import { messageId } from './message-ids.js';
 
 const HEADER_LENGTH_BYTES = 4;
 
@@ -21,6 +22,10 @@ interface Header {
   p?: Properties;
   /** share groups ("NAME\nFILTER") the receiving node serves for this message (shared-groups.ts) */
   g?: string[];
+  /** cluster-wide message id (message-ids.ts) */
+  i: string;
+  /** for this session only: a message forwarded by the node a session just left (session-forwarding.ts) */
+  x?: string;
 }
 
 export interface DecodedClusterMessage {
@@ -28,11 +33,15 @@ export interface DecodedClusterMessage {
   readonly message: StoredMessage;
   /** Share groups the receiving node serves for this message; undefined: none. */
   readonly groups: string[] | undefined;
+  /** Forwarded for this client id's session only (the node it left sends what still came there); undefined: routed. */
+  readonly forClient: string | undefined;
 }
 
-export function encodeClusterMessage(message: StoredMessage, node: string, now: number, groups?: string[]): Buffer {
-  const header: Header = { t: message.topic, q: message.qos, r: message.retain, n: node };
+/** Encodes a copy for another node; gives the message its cluster-wide id if it has none yet. */
+export function encodeClusterMessage(message: StoredMessage, node: string, now: number, groups?: string[], forClient?: string): Buffer {
+  const header: Header = { t: message.topic, q: message.qos, r: message.retain, n: node, i: messageId(message) };
   if (groups !== undefined) header.g = groups;
+  if (forClient !== undefined) header.x = forClient;
   if (message.origin !== undefined) header.o = message.origin;
   if (message.expiresAt !== undefined) header.e = Math.max(0, message.expiresAt - now);
   if (message.properties !== undefined) header.p = message.properties;
@@ -68,9 +77,10 @@ export function decodeClusterMessage(bytes: Buffer, now: number): DecodedCluster
     receivedAt: now,
     expiresAt: header.e === undefined ? undefined : now + header.e,
     origin: header.o,
+    id: typeof header.i === 'string' ? header.i : undefined,
   };
   const groups = Array.isArray(header.g) ? header.g.filter((k): k is string => typeof k === 'string') : undefined;
-  return { node: header.n, message, groups };
+  return { node: header.n, message, groups, forClient: typeof header.x === 'string' ? header.x : undefined };
 }
 
 export class ClusterCodecError extends Error {

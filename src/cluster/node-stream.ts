@@ -43,6 +43,11 @@ export interface EntrySink {
   route(bytes: Buffer, source?: HoldablePublisher): void;
   /** Runs `fn` once what route() changed is committed by the session store. */
   afterCommit(fn: () => void): void;
+  /**
+   * Acknowledges entries of `node`'s stream together with what routing them changed (one transaction, or after the
+   * commit where the store has none); `done` gets undefined once acknowledged, or the error.
+   */
+  commitAck(node: string, ids: string[], done: (err: unknown) => void): void;
 }
 
 /** Adds the creation of `node`'s stream and group (from the start: entries added before it count) to a MULTI. */
@@ -82,10 +87,18 @@ function fieldValue(fields: Buffer[] | null): Buffer | undefined {
   return undefined;
 }
 
-/** Acknowledges and deletes entries in one MULTI: nothing acknowledged stays in the stream. */
-export async function ackEntries(cmd: Redis, node: string, ids: string[]): Promise<void> {
+/** The commands that acknowledge and delete entries (in one MULTI: nothing acknowledged stays in the stream). */
+export function ackCommands(node: string, ids: string[]): (string | number)[][] {
   const stream = keys.stream(node);
-  const replies = await cmd.multi().xack(stream, GROUP, ...ids).xdel(stream, ...ids).exec();
+  return [
+    ['xack', stream, GROUP, ...ids],
+    ['xdel', stream, ...ids],
+  ];
+}
+
+/** Acknowledges and deletes entries in a MULTI of their own. */
+export async function ackEntries(cmd: Redis, node: string, ids: string[]): Promise<void> {
+  const replies = await cmd.multi(ackCommands(node, ids)).exec();
   const err = replies?.find(([e]) => e)?.[0];
   if (err) throw err;
 }
@@ -190,7 +203,7 @@ export class NodeStreamReader implements HoldablePublisher {
     if (ids.length === 0) return;
     this.received += ids.length;
     if (redelivered) this.redelivered += ids.length;
-    this.sink.afterCommit(() => this.ack(ids));
+    this.ack(ids);
   }
 
   private async loop(): Promise<void> {
@@ -241,24 +254,20 @@ export class NodeStreamReader implements HoldablePublisher {
     }
   }
 
+  /**
+   * Acknowledged in the transaction that commits what routing the entries changed: a node killed at any point
+   * either committed and acknowledged them, or did neither (they stay pending and are delivered by its next run
+   * or the survivor that adopts its sessions), so a persistent session never gets one twice from that.
+   */
   private ack(ids: string[]): void {
-    if (!this.link.ready) {
-      for (const id of ids) this.ackRetry.push(id);
-      return;
-    }
-    ackEntries(this.link.cmd, this.node, ids).then(
-      () => {
+    this.sink.commitAck(this.node, ids, (err) => {
+      if (err === undefined) {
         this.acked += ids.length;
         for (const id of ids) this.routed.delete(id);
-      },
-      (err: unknown) => {
-        if (isNoGroup(err)) {
-          for (const id of ids) this.routed.delete(id); // Redis restarted empty: the entries are gone anyway
-          return;
-        }
-        for (const id of ids) this.ackRetry.push(id);
-      },
-    );
+      } else if (isNoGroup(err)) {
+        for (const id of ids) this.routed.delete(id); // Redis restarted empty: the entries are gone anyway
+      } else for (const id of ids) this.ackRetry.push(id); // routed already: acknowledged when Redis is back
+    });
   }
 
   private async readBacklog(): Promise<void> {
@@ -324,7 +333,7 @@ export function drainStream(
         }
         const ids = take(entries, sink);
         result.routed += entries.filter((e) => e.bytes).length;
-        if (ids.length > 0) sink.afterCommit(() => void ackEntries(cmd(), node, ids).catch(() => {}));
+        if (ids.length > 0) sink.commitAck(node, ids, () => {}); // not acknowledged: read again by the next drain
       }
       // the routed entries are committed before the stream goes
       await new Promise<void>((resolve) => sink.afterCommit(resolve));

@@ -26,12 +26,14 @@ import { LOCAL_ONLY_PREFIX, MessageSender } from './message-out.js';
 import { RedisLink } from './redis-link.js';
 import { nodeViews, readRemoteNodes } from './node-list.js';
 import { RetainedShare } from './retained-share.js';
-import { NodeStreamReader, type EntrySink } from './node-stream.js';
+import { ackCommands, ackEntries, NodeStreamReader, type EntrySink } from './node-stream.js';
 import type { RedisTarget } from './redis-target.js';
 import { groupKey } from './shared-groups.js';
 import type { SessionFactory, StoredDelivery, StoredSession } from '../broker/ports.js'; // [sessions]
 import { RedisSessionStore, type BusSessions } from './redis-session-store.js'; // [sessions]
 import { SessionHandover } from './session-handover.js'; // [sessions]
+import { SessionForwarding, type LeavingFilter } from './session-forwarding.js'; // [sessions]
+import { isSharedFilter } from '../protocol/topic.js';
 
 /** Deletes the registry entry only if it still names this connection (a newer one may have claimed the id). */
 const RELEASE_SCRIPT = "if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then return redis.call('HDEL', KEYS[1], ARGV[1]) end return 0";
@@ -70,6 +72,12 @@ export class RedisClusterBus implements ClusterBus {
   /** Messages out to the other nodes (message-out.ts) and in from this node's stream (node-stream.ts). */
   private readonly out: MessageSender;
   private reader: NodeStreamReader | undefined;
+  /** [sessions] Messages that still come here for a session that just moved to another node (session-forwarding.ts). */
+  private readonly forwarding = new SessionForwarding((node, clientId, m) => this.forwardTo(node, clientId, m));
+  /** [sessions] Set while a moving session is let go: its filters' removal waits for the forwarding to end. */
+  private deferring: string[] | undefined;
+  /** [sessions] Second copies of a message not delivered to a moving session (message-ids.ts). */
+  readonly moves = { duplicates: 0, lostForwards: 0 };
   // counters for $SYS/broker/cluster/...
   private received = 0;
   private undeliverableAtGap = 0;
@@ -160,9 +168,20 @@ export class RedisClusterBus implements ClusterBus {
   async openSessionStore<S extends StoredSession<D>, D extends StoredDelivery<M>, M extends StoredMessage>(
     factory: SessionFactory<S, D, M>,
   ): Promise<RedisSessionStore<S, D, M>> {
-    const store = new RedisSessionStore<S, D, M>(this.link, this.nodeId, factory, this.log, this.now);
+    const store = new RedisSessionStore<S, D, M>(this.link, this.nodeId, factory, this.log, this.now, this.moves);
     await store.loadOwn();
-    const handover = new SessionHandover({ nodeId: this.nodeId, link: this.link, reapNode: (n) => this.members.reapNode(n) }, store, this.log);
+    const handover = new SessionHandover(
+      {
+        nodeId: this.nodeId,
+        link: this.link,
+        reapNode: (n) => this.members.reapNode(n),
+        leaving: (clientId, toNode, filters, release) => this.leaving(clientId, toNode, filters, release),
+        stopForwarding: (clientId) => this.forwarding.stop(clientId),
+        deliverTo: (clientId, message) => this.deliverTo(clientId, message),
+      },
+      store,
+      this.log,
+    );
     store.acquirer = (clientId, clean) => handover.acquire(clientId, clean);
     this.sessions = store;
     this.handover = handover;
@@ -172,7 +191,42 @@ export class RedisClusterBus implements ClusterBus {
   // ---- outgoing -----------------------------------------------------------------------------------------------
 
   publish(message: StoredMessage, publisher?: HoldablePublisher): ClusterSharedFilter | undefined {
+    this.forwarding.forward(message); // [sessions] a session that just moved away
     return this.out.publish(message, publisher);
+  }
+
+  /**
+   * [sessions] A persistent session taken over by `toNode` is let go (`release`): its filters stay announced by this
+   * node for FORWARD_MS and what matches them is sent on to `toNode`, so no message falls between this node dropping
+   * the filters and the others hearing that `toNode` has them.
+   */
+  private leaving(clientId: string, toNode: string, filters: readonly LeavingFilter[], release: () => void): void {
+    const deferred: string[] = [];
+    this.deferring = deferred;
+    try {
+      release();
+    } finally {
+      this.deferring = undefined;
+    }
+    this.forwarding.begin(clientId, toNode, filters, () => {
+      if (!this.closed) for (const f of deferred) this.subscription(f, false);
+    });
+  }
+
+  private forwardTo(node: string, clientId: string, message: StoredMessage): void {
+    if (!this.link.ready) {
+      this.moves.lostForwards++;
+      return;
+    }
+    const bytes = encodeClusterMessage(message, this.nodeId, this.now(), undefined, clientId);
+    // QoS 1/2 through the node's stream, before this node's acknowledgement (same connection, in order); QoS 0 pub/sub
+    if (message.qos > 0) this.out.forwarder.send(node, bytes);
+    else this.cmd.publish(channels.messages(node), bytes).catch(() => this.moves.lostForwards++);
+  }
+
+  /** [sessions] The session of `clientId` only (a message forwarded for it, or parked while it was loading). */
+  private deliverTo(clientId: string, message: StoredMessage): void {
+    this.inbound?.messageFor(message, () => false, new Set([clientId]));
   }
 
   afterForward(fn: () => void): void {
@@ -185,6 +239,10 @@ export class RedisClusterBus implements ClusterBus {
 
   subscription(filter: string, added: boolean): void {
     if (filter.startsWith(LOCAL_ONLY_PREFIX)) return;
+    if (!added && this.deferring !== undefined && !isSharedFilter(filter)) {
+      this.deferring.push(filter); // [sessions] a moving session's filter: let go once forwarding ends
+      return;
+    }
     const count = (this.local.get(filter) ?? 0) + (added ? 1 : -1);
     if (count > 0) this.local.set(filter, count);
     else this.local.delete(filter);
@@ -245,6 +303,10 @@ export class RedisClusterBus implements ClusterBus {
     yield ['cluster/stream/acked', this.reader?.acked ?? 0];
     yield ['cluster/stream/redelivered', this.reader?.redelivered ?? 0];
     yield ['cluster/stream/drained', this.members.drained];
+    // [sessions] moving sessions: messages forwarded by the node a session left, second copies not delivered again
+    yield ['cluster/sessions/forwarded', this.forwarding.forwarded];
+    yield ['cluster/sessions/forward-lost', this.moves.lostForwards];
+    yield ['cluster/messages/duplicates', this.moves.duplicates];
     // cross-node backpressure: this node's reader held by its subscribers; publishers held for other nodes' streams
     yield ['cluster/stream/reader-held', this.reader?.holding ? 1 : 0];
     yield ['cluster/stream/reader-holds', this.reader?.held ?? 0];
@@ -276,6 +338,7 @@ export class RedisClusterBus implements ClusterBus {
     for (const t of this.timers) clearInterval(t);
     this.reader?.stop(); // what it read and did not commit stays pending: a restart with this id reads it again
     this.out.close();
+    this.forwarding.close();
     if (this.link.ready) {
       await this.cmd
         .multi()
@@ -304,8 +367,14 @@ export class RedisClusterBus implements ClusterBus {
 
   /** A message another node sent: to this node's subscribers, or only to `adopted` (a dead node's sessions). */
   private routeRemote(data: Buffer, now: number, adopted: ReadonlySet<string> | undefined, source?: HoldablePublisher): void {
-    const { message, groups } = decodeClusterMessage(data, now);
+    const { message, groups, forClient } = decodeClusterMessage(data, now);
     this.received++;
+    if (forClient !== undefined) {
+      // [sessions] forwarded by the node the session left: to it alone, once it is here
+      if (!this.handover?.forwarded(forClient, message)) this.moves.lostForwards++;
+      return;
+    }
+    if (!adopted) this.forwarding.forward(message); // [sessions] a session that just moved away
     const served: ClusterSharedFilter = groups ? (name, filter) => groups.includes(groupKey(name, filter)) : () => false;
     if (adopted) this.inbound?.messageFor(message, served, adopted);
     else this.inbound?.message(message, served, source);
@@ -325,6 +394,13 @@ export class RedisClusterBus implements ClusterBus {
       afterCommit: (fn) => {
         if (this.inbound) this.inbound.afterCommit(fn);
         else fn();
+      },
+      commitAck: (node, ids, done) => {
+        // [sessions] in the session store's transaction: acknowledged exactly when what the entries changed is stored
+        if (this.sessions) return this.sessions.commitWith(ackCommands(node, ids), done);
+        const ack = (): void => void ackEntries(this.cmd, node, ids).then(() => done(undefined), done);
+        if (this.inbound) this.inbound.afterCommit(ack);
+        else ack();
       },
     };
   }

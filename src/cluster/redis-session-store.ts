@@ -24,6 +24,9 @@ import { RedisQueue } from './redis-queue.js';
 import { encodeDelivery, encodeSubscriptions, encodeWillField, SessionField as F } from './session-codec.js';
 import { inflightCommands, queueCommands, type Command, type WrittenInflight } from './session-commands.js';
 import { readSession, type LoadedSession } from './session-reader.js';
+import { RecentIds } from './message-ids.js';
+import type { LeavingFilter } from './session-forwarding.js';
+import { isSharedFilter } from '../protocol/topic.js';
 export type { LoadedSession };
 
 /** The bus's command connection and its health (redis-link.ts RedisLink). */
@@ -43,6 +46,9 @@ const DIRTY_BY_CHANGE: Readonly<Record<SessionChange, number>> = {
   will: Dirty.session,
   expiry: Dirty.session,
 };
+const REDIS_AWAY = new Error('Redis is away');
+/** How long a session that came here skips second copies: the forwarding (5 s) and a dead node's drain (12 s), with margin. */
+export const MOVE_WINDOW_MS = 20_000;
 /** Values per RPUSH / HSET when a whole queue is written (keeps each command a sane size). */
 const CHUNK = 512;
 
@@ -66,6 +72,7 @@ export interface BusSessions {
   adoptNode(node: string): Promise<ReadonlySet<string>>;
   linkLost(): void;
   linkBack(): void;
+  commitWith(cmds: Command[], done: (err: unknown) => void): void;
 }
 
 export class RedisSessionStore<S extends StoredSession<D>, D extends StoredDelivery<M>, M extends StoredMessage> implements SessionStore<S>, BusSessions {
@@ -74,8 +81,11 @@ export class RedisSessionStore<S extends StoredSession<D>, D extends StoredDeliv
   private readonly dirty = new Set<S>();
   /** Client ids whose records go at the next flush. */
   private deletes: string[] = [];
-  /** Commands that must follow this turn's session writes (released answers). */
+  /** Commands that must follow this turn's session writes (released answers, stream acknowledgements). */
   private tail: Command[] = [];
+  /** commitWith() commands and callbacks of the next flush (told whether its EXEC applied). */
+  private withCommit: Command[] = [];
+  private tailDone: ((err: unknown) => void)[] = [];
   /** afterCommit callbacks waiting for the next flush's EXEC, and those of the EXEC on its way. */
   private batch: (() => void)[] = [];
   private lastExec: { callbacks: (() => void)[] } | undefined;
@@ -97,6 +107,8 @@ export class RedisSessionStore<S extends StoredSession<D>, D extends StoredDeliv
     private readonly factory: SessionFactory<S, D, M>,
     private readonly log: Logger,
     private readonly now: () => number = Date.now,
+    /** Where the windows of moving sessions count the second copies they refuse. */
+    private readonly moves: { duplicates: number } = { duplicates: 0 },
   ) {}
 
   // ---- SessionStore -----------------------------------------------------------------------------------------
@@ -200,6 +212,26 @@ export class RedisSessionStore<S extends StoredSession<D>, D extends StoredDeliv
     this.schedule();
   }
 
+  /**
+   * Adds `cmds` to the next flush's MULTI, after that turn's session writes, so they apply together or not at all:
+   * a node stream entry is acknowledged in the transaction that stores what routing it changed (an entry can no
+   * longer be committed and still pending when the node dies). `done` runs after that EXEC: with undefined when it
+   * applied, with the error when it did not or Redis was away (the caller retries).
+   */
+  commitWith(cmds: Command[], done: (err: unknown) => void): void {
+    for (const c of cmds) this.withCommit.push(c);
+    this.tailDone.push(done);
+    this.schedule();
+  }
+
+  leavingFilters(clientId: string): LeavingFilter[] | undefined {
+    const session = this.sessions.get(clientId);
+    if (!session || session.expiryInterval === 0) return undefined; // ends with its connection: nothing moves
+    const out: LeavingFilter[] = [];
+    for (const { filter, options } of session.subscriptions.values()) if (!isSharedFilter(filter)) out.push({ filter, noLocal: options.noLocal });
+    return out;
+  }
+
   /** Clean Start elsewhere while the record is not held here: it goes (the new session writes its own). */
   discard(clientId: string): void {
     if (this.sessions.has(clientId)) return; // held here: the broker ends it, which deletes it
@@ -284,6 +316,7 @@ export class RedisSessionStore<S extends StoredSession<D>, D extends StoredDeliv
   private install(loaded: LoadedSession<S>, offlineSince: number): void {
     const session = loaded.session; // its subscriptions come back through the broker's subscribe() (adopt)
     this.sessions.set(session.clientId, session);
+    this.watchCopies(session);
     const w = this.track(session);
     w.stored = true;
     w.offlineSince = offlineSince;
@@ -292,6 +325,21 @@ export class RedisSessionStore<S extends StoredSession<D>, D extends StoredDeliv
     w.dirty = ALL_DIRTY;
     this.dirty.add(session);
     this.schedule();
+  }
+
+  /**
+   * A session that just came here (hand-over, adoption) can get a message twice for a while: directly, and forwarded
+   * by the node it left or drained from a dead node's stream. It remembers the ids it holds and gets for MOVE_WINDOW_MS
+   * (message-ids.ts), and the router skips a second copy.
+   */
+  private watchCopies(session: S): void {
+    const window = new RecentIds(this.moves);
+    for (const d of session.queue) if (d.message.id !== undefined) window.admit(d.message.id);
+    for (const d of session.inflight.values()) if (d.message.id !== undefined) window.admit(d.message.id);
+    session.recentIds = window;
+    setTimeout(() => {
+      if (session.recentIds === window) session.recentIds = undefined;
+    }, MOVE_WINDOW_MS).unref();
   }
 
   // ---- writing ----------------------------------------------------------------------------------------------
@@ -323,9 +371,13 @@ export class RedisSessionStore<S extends StoredSession<D>, D extends StoredDeliv
     this.scheduled = false;
     const callbacks = this.batch;
     this.batch = [];
+    const tailDone = this.tailDone;
+    this.tailDone = [];
     if (!this.link.ready) {
       if (callbacks.length) this.noteDegraded();
       for (const fn of callbacks) fn();
+      this.withCommit = [];
+      for (const fn of tailDone) fn(REDIS_AWAY);
       return; // what is dirty stays dirty; linkBack() writes every session whole
     }
     const cmds: Command[] = [];
@@ -337,6 +389,10 @@ export class RedisSessionStore<S extends StoredSession<D>, D extends StoredDeliv
       for (const c of this.tail) cmds.push(c);
       this.tail = [];
     }
+    if (this.withCommit.length) {
+      for (const c of this.withCommit) cmds.push(c);
+      this.withCommit = [];
+    }
     if (cmds.length === 0) {
       if (this.lastExec) this.lastExec.callbacks.push(...callbacks);
       else for (const fn of callbacks) fn();
@@ -344,21 +400,28 @@ export class RedisSessionStore<S extends StoredSession<D>, D extends StoredDeliv
     }
     const exec = { callbacks };
     this.lastExec = exec;
+    let outcome: unknown;
     this.link.cmd
       .multi(cmds)
       .exec()
       .then(
         (replies) => {
           const failed = replies?.find(([err]) => err);
-          if (failed) this.log.warn({ err: String(failed[0]) }, 'cluster: a session write was refused by Redis');
+          if (failed) {
+            outcome = failed[0];
+            // a stream acknowledgement of a stream Redis lost (restarted empty) is expected; a session write is not
+            if (!String(outcome).includes('NOGROUP')) this.log.warn({ err: String(outcome) }, 'cluster: a session write was refused by Redis');
+          } else if (!replies) outcome = new Error('transaction discarded');
         },
         (err: unknown) => {
+          outcome = err;
           this.log.warn({ err: String(err) }, 'cluster: session writes failed; sessions are written again when Redis answers');
           this.linkLost();
         },
       )
       .finally(() => {
         if (this.lastExec === exec) this.lastExec = undefined;
+        for (const fn of tailDone) fn(outcome);
         for (const fn of exec.callbacks) fn();
       });
   };

@@ -4,6 +4,7 @@
 import type { QoS, Will } from '../protocol/packets.js';
 import type { Properties } from '../protocol/properties.js';
 import type { StoredDelivery, StoredMessage, StoredSubscriptionOptions } from '../broker/ports.js';
+import { messageId } from './message-ids.js';
 
 const BUFFER_TAG = '$b64';
 const HEADER_LENGTH_BYTES = 4;
@@ -95,6 +96,8 @@ interface DeliveryHeader {
   st?: number;
   /** send order of inflight deliveries (resent in this order) */
   k?: number;
+  /** the message's cluster-wide id (message-ids.ts) */
+  id?: string;
 }
 
 /** Message header fragments, encoded once per message however many sessions it is queued for. */
@@ -107,6 +110,7 @@ function messagePart(m: StoredMessage): string {
     if (m.properties !== undefined) h.p = m.properties;
     if (m.expiresAt !== undefined) h.x = m.expiresAt;
     if (m.origin !== undefined) h.o = m.origin;
+    h.id = messageId(m); // the same id as every other copy of the message (message-ids.ts)
     json = JSON.stringify(h, m.properties !== undefined ? replacer : undefined).slice(1, -1); // only properties hold Buffers
     messageJson.set(m, json);
   }
@@ -158,6 +162,7 @@ export function decodeDelivery(bytes: Buffer): DecodedDelivery {
     receivedAt: h.a,
     expiresAt: h.x,
     origin: h.o,
+    id: typeof h.id === 'string' ? h.id : undefined,
   };
   return { message, qos: h.q, retain: h.r === true, subscriptionIds: h.s, packetId: h.i ?? 0, state: h.st ?? 0, order: h.k ?? 0 };
 }

@@ -5,7 +5,8 @@
 // `released` once that is in Redis. Then the new node loads the session. Every wait is bounded: a node that does
 // not answer is checked for life, and a dead one's sessions are adopted (redis-bus.ts reap) before going on.
 // Of two CONNECTs at once on two nodes, the higher epoch wins; the other is refused.
-import type { AcquireVerdict, Logger } from '../broker/ports.js';
+import type { AcquireVerdict, Logger, StoredMessage } from '../broker/ports.js';
+import type { LeavingFilter } from './session-forwarding.js';
 import { ClientClaims } from './client-claims.js';
 import { encodeEvent, type ClusterEvent } from './cluster-events.js';
 import { channels, keys } from './keys.js';
@@ -44,7 +45,16 @@ export interface HandoverBus {
   readonly link: StoreLink;
   /** Reaps a dead node (adopting its sessions) unless another survivor does; resolves when done either way. */
   reapNode(node: string): Promise<void>;
+  /** Lets a session taken over by `toNode` go (`release`), forwarding what still comes here for it (session-forwarding.ts). */
+  leaving(clientId: string, toNode: string, filters: readonly LeavingFilter[], release: () => void): void;
+  /** The session came back here: the forwarding of an earlier move stops. */
+  stopForwarding(clientId: string): void;
+  /** Routes a message to the session of `clientId` only. */
+  deliverTo(clientId: string, message: StoredMessage): void;
 }
+
+/** Messages forwarded for a session that is still loading here, held until it is (beyond: dropped, counted). */
+const PARK_MAX = 10_000;
 
 /** One CONNECT waiting for its session. */
 class Acquisition {
@@ -54,6 +64,8 @@ class Acquisition {
   superseded = false;
   /** `released` answers heard: node -> epochs. */
   readonly answers: { node: string; epoch: number }[] = [];
+  /** Messages the node the session left forwarded before the session was loaded here. */
+  readonly parked: StoredMessage[] = [];
   private wake: (() => void) | undefined;
 
   answered(node: string): boolean {
@@ -95,6 +107,7 @@ export class SessionHandover {
   acquire(clientId: string, clean: boolean): Promise<AcquireVerdict> | undefined {
     if (!this.bus.link.ready) return undefined; // Redis away: this node decides alone (claimed() records epoch 0)
     this.pending.get(clientId)?.supersede(); // a newer CONNECT for the id on this very node
+    this.bus.stopForwarding(clientId); // it comes back: an earlier move away from here is over
     const a = new Acquisition();
     this.pending.set(clientId, a);
     return this.run(clientId, clean, a).finally(() => {
@@ -144,6 +157,8 @@ export class SessionHandover {
     if (clean) this.store.discard(clientId); // [MQTT-3.1.2-4] Clean Start: the old session is not resumed
     else if (!this.store.has(clientId)) await this.store.loadForClient(clientId, () => !a.superseded); // [MQTT-3.1.2-5]
     if (a.superseded) return 'superseded';
+    // forwarded while the session was loading: routed now, to it alone (a copy it already holds is skipped by id)
+    for (const m of a.parked.splice(0)) this.bus.deliverTo(clientId, m);
     this.acquired.set(clientId, a.epoch);
     return 'ok';
   }
@@ -173,8 +188,26 @@ export class SessionHandover {
     if (!this.claims.remote(e.clientId, e.epoch)) return; // the connection here is newer
     // the session may be mid-load for a CONNECT here whose epoch is not known yet: letting it go is safe, since
     // that CONNECT loads it again from Redis if it turns out to be the newer one
-    this.store.releaseLocal(e.clientId, e.clean ?? false);
+    const clean = e.clean ?? false;
+    const filters = clean ? undefined : this.store.leavingFilters(e.clientId);
+    if (filters === undefined || filters.length === 0) this.store.releaseLocal(e.clientId, clean);
+    else this.bus.leaving(e.clientId, e.node, filters, () => this.store.releaseLocal(e.clientId, false));
     if (e.ask?.includes(this.bus.nodeId)) this.store.answer(e.clientId, e.epoch);
+  }
+
+  /**
+   * A message the node a session left forwarded for it: routed to the session here, or held while it is still
+   * loading for a CONNECT here. False: the session is not here (moved on again): the message is lost (counted).
+   */
+  forwarded(clientId: string, message: StoredMessage): boolean {
+    if (this.store.has(clientId)) {
+      this.bus.deliverTo(clientId, message);
+      return true;
+    }
+    const a = this.pending.get(clientId);
+    if (!a || a.parked.length >= PARK_MAX) return false;
+    a.parked.push(message);
+    return true;
   }
 
   /** A node answered that it let a session go. */
@@ -193,4 +226,6 @@ export interface HandoverStore {
   loadForClient(clientId: string, wanted: () => boolean): Promise<boolean>;
   releaseLocal(clientId: string, clean: boolean): void;
   answer(clientId: string, epoch: number): void;
+  /** The plain (not shared) filters of a persistent session held here; undefined when it is not held or ends. */
+  leavingFilters(clientId: string): LeavingFilter[] | undefined;
 }

@@ -32,9 +32,11 @@ for (const version of [4, 5] as const) {
     const { connack, got } = await connectWithAck(t, s2, version, { ...opts, connectTimeout: DEATH_NOTICED_MS });
     assert.equal(connack.sessionPresent, true); // [MQTT-3.2.2-2]
     await got.until((m) => m.filter((x) => x.topic === `${root}/m`).length >= 10, 'the 10 queued messages on a survivor');
-    // at least once [MQTT-4.3.2]: a message the dead node had stored but not yet taken off its stream comes twice
-    const firsts = [...new Set(got.messages.filter((x) => x.topic === `${root}/m`).map((x) => x.payload))];
-    assert.deepEqual(firsts, Array.from({ length: 10 }, (_, i) => `m${i}`)); // each one, in order
+    await sleep(500);
+    // each one once, in order: a stream entry is acknowledged in the transaction that queued it, so the adopting
+    // node's drain cannot bring a second copy of a message the dead node had already stored
+    const payloads = got.messages.filter((x) => x.topic === `${root}/m`).map((x) => x.payload);
+    assert.deepEqual(payloads, Array.from({ length: 10 }, (_, i) => `m${i}`));
     const adopted = [s1, s2].map((n) => ADOPTED.exec(n.output())).find((m) => m);
     assert.ok(adopted, 'a survivor logged the adoption');
     assert.equal(adopted[1], doomed.id);
