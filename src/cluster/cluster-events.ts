@@ -13,8 +13,11 @@ export type ClusterEvent =
   | { type: 'takeover'; node: string; clientId: string; epoch: number; clean?: boolean; ask?: string[] }
   /** [sessions] `node` closed its connection for clientId, wrote the session's last state and let it go. */
   | { type: 'released'; node: string; clientId: string; epoch: number }
-  /** A node stopped cleanly. */
-  | { type: 'leave'; node: string };
+  /**
+   * A node stopped cleanly, or [sessions] was reaped. `handoff`: it stopped and left persistent sessions (and maybe
+   * stream entries) behind: a survivor adopts them as it would a dead node's.
+   */
+  | { type: 'leave'; node: string; handoff?: boolean };
 
 export function encodeEvent(event: ClusterEvent): string {
   return JSON.stringify(event);

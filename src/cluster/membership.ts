@@ -103,11 +103,11 @@ export class Membership {
    * a lock, publishes the wills of its connections [MQTT-3.1.2-8] and removes it from the cluster. Reaps `node`
    * once at a time ([sessions] the resync and CONNECTs waiting on it share the same reap).
    */
-  reapNode(node: string): Promise<void> {
-    if (this.host.now() < this.reapNotBefore) return Promise.resolve(); // Redis just came back: nobody has beaten yet
+  reapNode(node: string, left = false): Promise<void> {
+    if (!left && this.host.now() < this.reapNotBefore) return Promise.resolve(); // Redis just came back: nobody has beaten yet
     let running = this.reaping.get(node);
     if (!running) {
-      running = this.reap(node)
+      running = this.reap(node, left)
         .catch((err: unknown) => this.host.log.warn({ node, err: String(err) }, 'cluster: reaping a dead node failed; retrying at the next resync'))
         .finally(() => this.reaping.delete(node));
       this.reaping.set(node, running);
@@ -115,7 +115,8 @@ export class Membership {
     return running;
   }
 
-  private async reap(node: string): Promise<void> {
+  /** `left`: the node stopped cleanly and asked for its sessions to be adopted (no wills: it handled its clients). */
+  private async reap(node: string, left: boolean): Promise<void> {
     const host = this.host;
     if ((await this.cmd.set(keys.reaper(node), host.nodeId, 'PX', REAP_LOCK_MS, 'NX')) !== 'OK') return;
     // [sessions] first the dead node's sessions become offline sessions here (filters announced, expiry armed)
@@ -125,7 +126,8 @@ export class Membership {
     const wills = Object.entries(await this.cmd.hgetallBuffer(keys.wills(node))).filter(([id]) => !adopted.has(id)).map(([, bytes]) => bytes);
     await this.cmd.multi().srem(keys.nodes, node).del(keys.filters(node), keys.wills(node)).exec();
     host.view.forget(node);
-    host.log.warn(`cluster: node ${node} stopped beating: removed it, published ${wills.length} will(s) of its clients, adopted ${adopted.size} session(s)`);
+    if (left) host.log.info(`cluster: node ${node} left: adopted ${adopted.size} of its session(s), published ${wills.length} will(s)`);
+    else host.log.warn(`cluster: node ${node} stopped beating: removed it, published ${wills.length} will(s) of its clients, adopted ${adopted.size} session(s)`);
     host.publishWills(wills);
   }
 

@@ -340,11 +340,14 @@ export class RedisClusterBus implements ClusterBus {
     this.out.close();
     this.forwarding.close();
     if (this.link.ready) {
+      // [sessions] the sessions' last state (they went offline with the broker) is in Redis before a survivor reads it
+      await this.sessions?.settled();
+      const handoff = this.sessions !== undefined && (await this.cmd.scard(keys.sessions(this.nodeId)).catch(() => 0)) > 0;
       await this.cmd
         .multi()
         .srem(keys.nodes, this.nodeId)
         .del(keys.filters(this.nodeId), keys.alive(this.nodeId), keys.stats(this.nodeId))
-        .publish(channels.events, encodeEvent({ type: 'leave', node: this.nodeId }))
+        .publish(channels.events, encodeEvent({ type: 'leave', node: this.nodeId, handoff }))
         .exec()
         .catch(() => {});
     }
@@ -416,6 +419,9 @@ export class RedisClusterBus implements ClusterBus {
         return;
       case 'leave':
         this.view.forget(e.node);
+        // [sessions] its persistent sessions and stream go to a survivor (one, by the reap lock): expiry timers run,
+        // queued messages wait there, and what was still added to its stream is drained into them
+        if (e.handoff && this.sessions) void this.members.reapNode(e.node, true);
         return;
       case 'takeover':
         if (this.handover) this.handover.onTakeover(e); // [sessions] close here, hand the session over, answer

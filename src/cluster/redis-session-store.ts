@@ -72,6 +72,8 @@ export interface BusSessions {
   adoptNode(node: string): Promise<ReadonlySet<string>>;
   linkLost(): void;
   linkBack(): void;
+  /** Resolves once what changed so far is written (or Redis is away). */
+  settled(): Promise<void>;
   commitWith(cmds: Command[], done: (err: unknown) => void): void;
 }
 
@@ -164,6 +166,10 @@ export class RedisSessionStore<S extends StoredSession<D>, D extends StoredDeliv
     const session = this.factory.session(clientId, queue);
     this.track(session);
     return session;
+  }
+
+  settled(): Promise<void> {
+    return new Promise((resolve) => this.afterCommit(resolve));
   }
 
   afterCommit(fn: () => void): void {

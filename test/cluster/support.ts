@@ -64,6 +64,8 @@ export interface Node {
   output(): string;
   /** SIGKILL: the node dies without a word to anyone (resolves once the process is gone). */
   kill(): Promise<void>;
+  /** SIGTERM: the node shuts down cleanly (resolves once the process is gone). */
+  stop(): Promise<void>;
 }
 
 /** Starts `glassmq broker --cluster` as node `id`; stopped (SIGTERM, then SIGKILL) when the test ends. */
@@ -94,7 +96,7 @@ async function launchNode(t: Teardown, redis: RedisServer, id: string, storage: 
       child.once('exit', () => resolve());
       child.kill('SIGKILL');
     });
-  return { id, port, output: () => out, kill };
+  return { id, port, output: () => out, kill, stop: () => stopProcess(child) };
 }
 
 let seq = 0;
