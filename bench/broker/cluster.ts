@@ -328,6 +328,9 @@ export async function runCluster(argv: readonly string[]): Promise<void> {
     // What this machine allows at best: with both nodes busy, every delivered message costs a node's CPU (at least
     // what it costs one node with a core to itself) plus the load generator's, and all of them share the cores.
     // With a core per node and more for the load generator this bound goes away.
+    // each round's two-node figure against the same round's one-node figure: the machine's load drifts between rounds
+    const paired = scenarios[2]!.rates.map((r, i) => r / scenarios[0]!.rates[i]!);
+    console.log(`${'node-local pairs / one node, round by round'.padEnd(44)} ${''.padStart(15)} ${`${median(paired).toFixed(2)}x`.padStart(11)}  median of ${paired.map((x) => x.toFixed(2)).join(', ')}`);
     const brokerUs = median(scenarios[0]!.cpuUsPerMsg);
     const loadUs = median(scenarios[2]!.loadUsPerMsg);
     const ceiling = (cpus().length / (brokerUs + loadUs)) * 1e6;

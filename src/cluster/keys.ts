@@ -24,6 +24,11 @@ export const keys = {
   stats: (node: string) => `${KEY_PREFIX}stats:${node}`,
   /** HASH client id -> encoded will (message-codec.ts) of one node's connections: published if the node dies. */
   wills: (node: string) => `${KEY_PREFIX}wills:${node}`,
+  /**
+   * [sessions] Set by the survivor that reaps a node, before it adopts the node's sessions: the node's own session
+   * writes are refused from then on (fenced-write.ts) until it has dropped them and registered again.
+   */
+  reaped: (node: string) => `${KEY_PREFIX}reaped:${node}`,
   /** Lock (SET NX with a TTL) so one surviving node publishes a dead node's wills. */
   reaper: (node: string) => `${KEY_PREFIX}reaper:${node}`,
   /** Counter handing out connection epochs: the highest epoch owns a client id. */

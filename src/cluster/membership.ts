@@ -19,6 +19,8 @@ export const ALIVE_TTL_MS = 3 * HEARTBEAT_MS;
 export const RESYNC_MS = 5000;
 /** How long a survivor holds the right to publish a dead node's wills (it takes far less). */
 const REAP_LOCK_MS = 30_000;
+/** How long a reaped node's writes stay refused if it never comes back to drop its sessions (a stalled process). */
+const REAPED_MARK_MS = 24 * 3600_000;
 
 /** What membership needs of the bus it serves. */
 export interface MembershipHost {
@@ -47,6 +49,8 @@ export class Membership {
   reapNotBefore = 0;
   /** Entries of dead nodes' streams routed here to the sessions adopted from them. */
   drained = 0;
+  /** [sessions] Set while this node drops what was adopted from it and registers again (rejoinAfterReap). */
+  private rejoining: Promise<void> | undefined;
   /** [sessions] Reaps under way, so a CONNECT waiting on a dead node and the resync share one. */
   private readonly reaping = new Map<string, Promise<void>>();
 
@@ -61,7 +65,8 @@ export class Membership {
     const { nodeId, localFilters, wills } = this.host;
     const filtersKey = keys.filters(nodeId);
     // the stream first: a node that sees this one registered may XADD to it at once (NOMKSTREAM)
-    const tx = createGroup(this.cmd.multi(), nodeId).sadd(keys.nodes, nodeId).del(filtersKey);
+    // the reaped mark goes with the (re)registration: whatever it held before is dropped by then (bus reapedAlive)
+    const tx = createGroup(this.cmd.multi(), nodeId).sadd(keys.nodes, nodeId).del(filtersKey, keys.reaped(nodeId));
     if (localFilters.size > 0) tx.sadd(filtersKey, ...localFilters.keys());
     tx.del(keys.wills(nodeId));
     if (wills.size > 0) tx.hset(keys.wills(nodeId), Object.fromEntries(wills));
@@ -119,6 +124,8 @@ export class Membership {
   private async reap(node: string, left: boolean): Promise<void> {
     const host = this.host;
     if ((await this.cmd.set(keys.reaper(node), host.nodeId, 'PX', REAP_LOCK_MS, 'NX')) !== 'OK') return;
+    // [sessions] before adopting: a node only stalled, not dead, can write its sessions no more (fenced-write.ts)
+    await this.cmd.set(keys.reaped(node), host.nodeId, 'PX', REAPED_MARK_MS);
     // [sessions] first the dead node's sessions become offline sessions here (filters announced, expiry armed)
     const adopted = (await host.sessions()?.adoptNode(node)) ?? new Set<string>();
     await this.drainNode(node, adopted); // what it had received and not committed goes to the adopted sessions
@@ -148,16 +155,38 @@ export class Membership {
     host.log.info(`cluster: drained ${routed} message(s) of node ${node} into ${adopted.size} session(s) adopted here`);
   }
 
+  /**
+   * [sessions] The other nodes took this node for dead (it stalled, or was cut off from Redis, for longer than its
+   * alive key lives) and a survivor adopted its persistent sessions; their writes have been refused since
+   * (fenced-write.ts). Their connections here close (5.0: DISCONNECT 0x8E) and they are dropped without a write, so
+   * the survivor's copy stands and each client resumes its session on any node; then the node registers again.
+   */
+  rejoinAfterReap(): Promise<void> {
+    this.rejoining ??= (async () => {
+      const { log, sessions } = this.host;
+      log.warn('cluster: the other nodes took this node for dead and adopted its sessions: closing their connections here and joining again');
+      sessions()?.abandonAll();
+      await sessions()?.settled();
+      await this.register();
+      sessions()?.unfence();
+    })()
+      .catch((err: unknown) => this.host.log.warn({ err: String(err) }, 'cluster: joining again after being taken for dead failed; retrying at the next heartbeat'))
+      .finally(() => (this.rejoining = undefined));
+    return this.rejoining;
+  }
+
   async heartbeat(): Promise<void> {
     const { link, nodeId } = this.host;
     if (!link.ready) return;
-    const tx = this.cmd.multi().set(keys.alive(nodeId), '1', 'PX', ALIVE_TTL_MS).sismember(keys.nodes, nodeId);
+    const tx = this.cmd.multi().set(keys.alive(nodeId), '1', 'PX', ALIVE_TTL_MS).sismember(keys.nodes, nodeId).exists(keys.reaped(nodeId));
     const counters = this.host.counters();
     if (counters) tx.hset(keys.stats(nodeId), counters).pexpire(keys.stats(nodeId), ALIVE_TTL_MS);
     const replies = await tx.exec().catch(() => null);
+    // reaped while alive (this process stalled longer than ALIVE_TTL_MS): its sessions are a survivor's now
+    if (replies?.[2]?.[1] === 1) return this.rejoinAfterReap();
     if (replies?.[1]?.[1] !== 0) return;
-    // reaped while alive (this process stalled longer than ALIVE_TTL_MS): join again with everything
-    this.host.log.warn('cluster: the other nodes took this node for dead: registering again');
+    // not a member, not reaped: Redis restarted empty: join again with everything
+    this.host.log.warn('cluster: this node is not registered in Redis (restarted empty?): registering again');
     await this.register().catch(() => {});
   }
 }

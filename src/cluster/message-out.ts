@@ -71,6 +71,21 @@ export class MessageSender {
     }
   }
 
+  /**
+   * [sessions] A copy for one session on `node` only (session-forwarding.ts): QoS 1/2 through the node's stream, so
+   * before this node's acknowledgement of the message (same connection, in order); QoS 0 on pub/sub.
+   */
+  sendFor(node: string, clientId: string, message: StoredMessage): void {
+    if (!this.link.ready) {
+      this.undeliverable++;
+      return;
+    }
+    this.sent++;
+    const bytes = encodeClusterMessage(message, this.nodeId, this.now(), undefined, clientId);
+    if (message.qos > 0) this.forwarder.send(node, bytes);
+    else this.link.cmd.publish(channels.messages(node), bytes).catch(() => this.undeliverable++);
+  }
+
   private servedHere(pick: GroupPick): ClusterSharedFilter {
     const mine = pick.byNode.get(this.nodeId);
     return mine ? (name, filter) => mine.includes(groupKey(name, filter)) : () => false;

@@ -32,8 +32,8 @@ import { groupKey } from './shared-groups.js';
 import type { SessionFactory, StoredDelivery, StoredSession } from '../broker/ports.js'; // [sessions]
 import { RedisSessionStore, type BusSessions } from './redis-session-store.js'; // [sessions]
 import { SessionHandover } from './session-handover.js'; // [sessions]
-import { SessionForwarding, type LeavingFilter } from './session-forwarding.js'; // [sessions]
-import { isSharedFilter } from '../protocol/topic.js';
+import { SessionForwarding } from './session-forwarding.js'; // [sessions]
+import { fencedWrite } from './fenced-write.js'; // [sessions]
 
 /** Deletes the registry entry only if it still names this connection (a newer one may have claimed the id). */
 const RELEASE_SCRIPT = "if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then return redis.call('HDEL', KEYS[1], ARGV[1]) end return 0";
@@ -73,9 +73,10 @@ export class RedisClusterBus implements ClusterBus {
   private readonly out: MessageSender;
   private reader: NodeStreamReader | undefined;
   /** [sessions] Messages that still come here for a session that just moved to another node (session-forwarding.ts). */
-  private readonly forwarding = new SessionForwarding((node, clientId, m) => this.forwardTo(node, clientId, m));
-  /** [sessions] Set while a moving session is let go: its filters' removal waits for the forwarding to end. */
-  private deferring: string[] | undefined;
+  private readonly forwarding = new SessionForwarding({
+    send: (node, clientId, m) => this.out.sendFor(node, clientId, m),
+    letGo: (filter) => !this.closed && this.subscription(filter, false),
+  });
   /** [sessions] Second copies of a message not delivered to a moving session (message-ids.ts). */
   readonly moves = { duplicates: 0, lostForwards: 0 };
   // counters for $SYS/broker/cluster/...
@@ -136,6 +137,7 @@ export class RedisClusterBus implements ClusterBus {
     // a script command must exist before the first auto-pipeline is built: one defined later is missing from the
     // pipeline of its tick, and ioredis then throws out of its callback (the process dies, ioredis issue #1931)
     this.retained.prepare();
+    fencedWrite(this.cmd); // [sessions] the session store's script, for the same reason
     const sub = this.link.sub;
     sub.on('messageBuffer', (channel, data) => this.onChannel(channel.toString(), data));
     await sub.subscribe(channels.messages(this.nodeId), channels.retained, channels.events);
@@ -175,7 +177,7 @@ export class RedisClusterBus implements ClusterBus {
         nodeId: this.nodeId,
         link: this.link,
         reapNode: (n) => this.members.reapNode(n),
-        leaving: (clientId, toNode, filters, release) => this.leaving(clientId, toNode, filters, release),
+        leaving: (clientId, toNode, filters, release) => this.forwarding.leaving(clientId, toNode, filters, release),
         stopForwarding: (clientId) => this.forwarding.stop(clientId),
         deliverTo: (clientId, message) => this.deliverTo(clientId, message),
       },
@@ -185,6 +187,7 @@ export class RedisClusterBus implements ClusterBus {
     store.acquirer = (clientId, clean) => handover.acquire(clientId, clean);
     this.sessions = store;
     this.handover = handover;
+    store.onFenced = () => void this.members.rejoinAfterReap();
     return store;
   }
 
@@ -193,35 +196,6 @@ export class RedisClusterBus implements ClusterBus {
   publish(message: StoredMessage, publisher?: HoldablePublisher): ClusterSharedFilter | undefined {
     this.forwarding.forward(message); // [sessions] a session that just moved away
     return this.out.publish(message, publisher);
-  }
-
-  /**
-   * [sessions] A persistent session taken over by `toNode` is let go (`release`): its filters stay announced by this
-   * node for FORWARD_MS and what matches them is sent on to `toNode`, so no message falls between this node dropping
-   * the filters and the others hearing that `toNode` has them.
-   */
-  private leaving(clientId: string, toNode: string, filters: readonly LeavingFilter[], release: () => void): void {
-    const deferred: string[] = [];
-    this.deferring = deferred;
-    try {
-      release();
-    } finally {
-      this.deferring = undefined;
-    }
-    this.forwarding.begin(clientId, toNode, filters, () => {
-      if (!this.closed) for (const f of deferred) this.subscription(f, false);
-    });
-  }
-
-  private forwardTo(node: string, clientId: string, message: StoredMessage): void {
-    if (!this.link.ready) {
-      this.moves.lostForwards++;
-      return;
-    }
-    const bytes = encodeClusterMessage(message, this.nodeId, this.now(), undefined, clientId);
-    // QoS 1/2 through the node's stream, before this node's acknowledgement (same connection, in order); QoS 0 pub/sub
-    if (message.qos > 0) this.out.forwarder.send(node, bytes);
-    else this.cmd.publish(channels.messages(node), bytes).catch(() => this.moves.lostForwards++);
   }
 
   /** [sessions] The session of `clientId` only (a message forwarded for it, or parked while it was loading). */
@@ -239,10 +213,7 @@ export class RedisClusterBus implements ClusterBus {
 
   subscription(filter: string, added: boolean): void {
     if (filter.startsWith(LOCAL_ONLY_PREFIX)) return;
-    if (!added && this.deferring !== undefined && !isSharedFilter(filter)) {
-      this.deferring.push(filter); // [sessions] a moving session's filter: let go once forwarding ends
-      return;
-    }
+    if (!added && this.forwarding.defers(filter)) return; // [sessions] a moving session's: let go once forwarding ends
     const count = (this.local.get(filter) ?? 0) + (added ? 1 : -1);
     if (count > 0) this.local.set(filter, count);
     else this.local.delete(filter);
@@ -464,8 +435,12 @@ export class RedisClusterBus implements ClusterBus {
         const missed = this.undeliverableTotal - this.undeliverableAtGap;
         this.log.warn(`cluster: Redis is back after ${gapMs} ms; ${missed} cross-node message(s) were not forwarded during the gap`);
         this.members.reapNotBefore = this.now() + 2 * ALIVE_TTL_MS;
-        await this.members.register();
-        this.sessions?.linkBack(); // [sessions] every persistent session held here is written again
+        // [sessions] cut off long enough to be reaped: the sessions went to a survivor and are not written back
+        if ((await this.cmd.exists(keys.reaped(this.nodeId))) === 1) await this.members.rejoinAfterReap();
+        else {
+          await this.members.register();
+          this.sessions?.linkBack(); // [sessions] every persistent session held here is written again
+        }
         await this.retained.reseed();
       } else await this.retained.reread(); // [retained] changes announced while the pub/sub connection was away
       await this.members.loadRemote();

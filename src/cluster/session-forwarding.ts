@@ -6,7 +6,7 @@
 // for that session only (message-codec.ts `x`); the new node delivers a message once however many copies reach it
 // (message-ids.ts). Then the filters are let go.
 import type { StoredMessage } from '../broker/ports.js';
-import { topicMatches } from '../protocol/topic.js';
+import { isSharedFilter, topicMatches } from '../protocol/topic.js';
 import { LOCAL_ONLY_PREFIX } from './message-out.js';
 
 /** How long the node a session left keeps forwarding (other nodes hear of the new owner within milliseconds). */
@@ -23,28 +23,56 @@ interface Moved {
   readonly filters: readonly LeavingFilter[];
 }
 
+/** What the forwarding needs from the bus. */
+export interface ForwardingHost {
+  /** Sends `message` to `node` for the session of `clientId` only. */
+  send(node: string, clientId: string, message: StoredMessage): void;
+  /** Removes one of this node's subscriptions on `filter` from its announced set (held back while forwarding). */
+  letGo(filter: string): void;
+}
+
 export class SessionForwarding {
   private readonly moved = new Map<string, Moved>();
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** Set while a moving session is let go: the removals of its filters are held back here. */
+  private deferring: string[] | undefined;
   /** Messages forwarded to the node a session moved to. */
   forwarded = 0;
 
-  constructor(private readonly send: (node: string, clientId: string, message: StoredMessage) => void) {}
+  constructor(private readonly host: ForwardingHost) {}
 
   get size(): number {
     return this.moved.size;
   }
 
-  /** `clientId`'s session moved to `node`: forward for FORWARD_MS, then `letGo` (its filters leave this node). */
-  begin(clientId: string, node: string, filters: readonly LeavingFilter[], letGo: () => void): void {
-    const moved: Moved = { clientId, node, filters };
+  /**
+   * A persistent session taken over by `toNode` is let go (`release`): its filters stay announced by this node for
+   * FORWARD_MS and what matches them is sent on to `toNode`, so no message falls between this node dropping the
+   * filters and the others hearing that `toNode` has them.
+   */
+  leaving(clientId: string, toNode: string, filters: readonly LeavingFilter[], release: () => void): void {
+    const deferred: string[] = [];
+    this.deferring = deferred;
+    try {
+      release();
+    } finally {
+      this.deferring = undefined;
+    }
+    const moved: Moved = { clientId, node: toNode, filters };
     this.moved.set(clientId, moved);
     const timer = setTimeout(() => {
       this.timers.delete(timer);
       if (this.moved.get(clientId) === moved) this.moved.delete(clientId);
-      letGo();
+      for (const f of deferred) this.host.letGo(f);
     }, FORWARD_MS);
     this.timers.add(timer);
+  }
+
+  /** True when the removal of `filter` is held back (one of a session being let go); shared ones go at once. */
+  defers(filter: string): boolean {
+    if (this.deferring === undefined || isSharedFilter(filter)) return false;
+    this.deferring.push(filter);
+    return true;
   }
 
   /** The session is back on this node: nothing to forward (its old filters still go on time). */
@@ -60,7 +88,7 @@ export class SessionForwarding {
         if (f.noLocal && message.origin === m.clientId) continue; // v5 [MQTT-3.8.3-3]
         if (!topicMatches(f.filter, message.topic)) continue;
         this.forwarded++;
-        this.send(m.node, m.clientId, message);
+        this.host.send(m.node, m.clientId, message);
         break; // one copy per session; the new node merges its subscriptions [MQTT-3.3.4-2]
       }
     }

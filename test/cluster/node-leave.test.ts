@@ -4,18 +4,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { IClientOptions } from 'mqtt';
-import { BOUND, client, connectWithAck, DELIVERY_MS, redisClient, sleep, startNode, startRedis, uid, waitForRoute } from './support.js';
+import { BOUND, client, connectWithAck, redisClient, sleep, startNode, startRedis, uid, waitFor, waitForRoute } from './support.js';
 
 const KEY = '{glassmq}:';
 const LEFT = /node (\S+) left: adopted (\d+) of its session\(s\)/;
 
-async function waitFor(pred: () => Promise<boolean>, what: string, ms = DELIVERY_MS): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await pred())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 test('v5 [MQTT-3.2.2-2] [MQTT-4.1.0-2] a node stopped with SIGTERM: a survivor adopts its sessions, queues for them, resumes them, and expires them on time', BOUND, async (t) => {
   const server = await startRedis(t);

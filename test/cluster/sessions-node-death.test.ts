@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { IClientOptions } from 'mqtt';
-import { BOUND, client, collect, connectWithAck, DELIVERY_MS, redisClient, sleep, startNode, startRedis, uid, waitForRoute } from './support.js';
+import { BOUND, client, collect, connectWithAck, redisClient, sleep, startNode, startRedis, uid, waitForRoute, waitFor } from './support.js';
 
 const KEY = '{glassmq}:';
 /** Heartbeat timeout (6 s) + resync (5 s), with a wide margin for a loaded machine. */
@@ -83,10 +83,3 @@ test('v5 [MQTT-3.1.3-9] [MQTT-3.1.2-8] wills of a killed node\'s clients wait fo
   assert.deepEqual(wills.messages.filter((x) => x.topic === `${root}/will`).map((x) => x.payload), ['late']);
 });
 
-async function waitFor(pred: () => Promise<boolean> | boolean, what: string, ms = DELIVERY_MS): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await pred())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}

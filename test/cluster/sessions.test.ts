@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { IDisconnectPacket, IClientOptions } from 'mqtt';
 import type { Redis } from 'ioredis';
-import { BOUND, Cleanup, client, connectWithAck, DELIVERY_MS, redisClient, sleep, startNode, startRedis, uid, waitForRoute, type Node } from './support.js';
+import { BOUND, Cleanup, client, connectWithAck, DELIVERY_MS, redisClient, sleep, startNode, startRedis, uid, waitForRoute, type Node, waitFor } from './support.js';
 
 const SESSION_TAKEN_OVER = 0x8e;
 const KEY = '{glassmq}:';
@@ -155,13 +155,6 @@ describe('persistent sessions across nodes', () => {
   });
 });
 
-async function waitFor(pred: () => Promise<boolean>, what: string, ms = DELIVERY_MS): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await pred())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 function withTimeout<T>(p: Promise<T>, what: string): Promise<T> {
   return Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), DELIVERY_MS).unref())]);

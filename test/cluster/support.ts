@@ -66,6 +66,9 @@ export interface Node {
   kill(): Promise<void>;
   /** SIGTERM: the node shuts down cleanly (resolves once the process is gone). */
   stop(): Promise<void>;
+  /** SIGSTOP / SIGCONT: the node freezes (it looks dead to the others) and thaws. */
+  freeze(): void;
+  thaw(): void;
 }
 
 /** Starts `glassmq broker --cluster` as node `id`; stopped (SIGTERM, then SIGKILL) when the test ends. */
@@ -85,7 +88,10 @@ async function launchNode(t: Teardown, redis: RedisServer, id: string, storage: 
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
-  t.after(() => stopProcess(child));
+  t.after(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGCONT'); // a frozen node hears SIGTERM
+    return stopProcess(child);
+  });
   await Promise.race([
     waitForPort(port, '127.0.0.1', STARTUP_MS),
     new Promise((_, reject) => child.once('exit', (code) => reject(new Error(`node ${id} exited with ${code}: ${out}`)))),
@@ -96,7 +102,7 @@ async function launchNode(t: Teardown, redis: RedisServer, id: string, storage: 
       child.once('exit', () => resolve());
       child.kill('SIGKILL');
     });
-  return { id, port, output: () => out, kill, stop: () => stopProcess(child) };
+  return { id, port, output: () => out, kill, stop: () => stopProcess(child), freeze: () => void child.kill('SIGSTOP'), thaw: () => void child.kill('SIGCONT') };
 }
 
 let seq = 0;
@@ -186,6 +192,15 @@ export async function waitForSys(t: Teardown, node: Node, name: string, pred: (v
     if (pred(v)) return v;
     if (Date.now() > deadline) throw new Error(`$SYS/broker/${name} on ${node.id} stayed ${v}`);
     await sleep(500);
+  }
+}
+
+/** Polls an async condition (bounded), e.g. what a node keeps in Redis. */
+export async function waitFor(pred: () => Promise<boolean> | boolean, what: string, ms = DELIVERY_MS): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await pred())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
   }
 }
 
