@@ -19,6 +19,11 @@ export const ALIVE_TTL_MS = 3 * HEARTBEAT_MS;
 export const RESYNC_MS = 5000;
 /** How long a survivor holds the right to publish a dead node's wills (it takes far less). */
 const REAP_LOCK_MS = 30_000;
+/**
+ * A node's session writes skip the reaped check for this long after it sent a heartbeat that Redis answered: its
+ * alive key lives ALIVE_TTL_MS from then, and the margin covers a write's way to Redis (session-writer.ts).
+ */
+const SAFE_AFTER_BEAT_MS = ALIVE_TTL_MS - 2000;
 /** How long a reaped node's writes stay refused if it never comes back to drop its sessions (a stalled process). */
 const REAPED_MARK_MS = 24 * 3600_000;
 
@@ -72,7 +77,9 @@ export class Membership {
     if (wills.size > 0) tx.hset(keys.wills(nodeId), Object.fromEntries(wills));
     tx.set(keys.alive(nodeId), '1', 'PX', ALIVE_TTL_MS);
     tx.publish(channels.events, encodeEvent({ type: 'reset', node: nodeId }));
+    const sentAt = performance.now();
     await tx.exec();
+    this.host.sessions()?.beat(sentAt + SAFE_AFTER_BEAT_MS); // [sessions] its alive key is fresh
   }
 
   /** Reads every live node's filters; nodes that left or stopped beating are forgotten. */
@@ -181,7 +188,9 @@ export class Membership {
     const tx = this.cmd.multi().set(keys.alive(nodeId), '1', 'PX', ALIVE_TTL_MS).sismember(keys.nodes, nodeId).exists(keys.reaped(nodeId));
     const counters = this.host.counters();
     if (counters) tx.hset(keys.stats(nodeId), counters).pexpire(keys.stats(nodeId), ALIVE_TTL_MS);
+    const sentAt = performance.now();
     const replies = await tx.exec().catch(() => null);
+    if (replies?.[0]?.[0] === null && replies[2]?.[1] === 0) this.host.sessions()?.beat(sentAt + SAFE_AFTER_BEAT_MS);
     // reaped while alive (this process stalled longer than ALIVE_TTL_MS): its sessions are a survivor's now
     if (replies?.[2]?.[1] === 1) return this.rejoinAfterReap();
     if (replies?.[1]?.[1] !== 0) return;

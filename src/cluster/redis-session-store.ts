@@ -50,6 +50,8 @@ export interface BusSessions {
   abandonAll(): void;
   /** Registered again: writes go on. */
   unfence(): void;
+  /** A heartbeat reached Redis: until `until` (performance.now()) this node cannot have been reaped. */
+  beat(until: number): void;
   /** Called when a write is refused because this node was reaped (fenced-write.ts). */
   onFenced: (() => void) | undefined;
   commitWith(cmds: Command[], done: (err: unknown) => void): void;
@@ -247,6 +249,10 @@ export class RedisSessionStore<S extends StoredSession<D>, D extends StoredDeliv
 
   unfence(): void {
     this.writer.unfence();
+  }
+
+  beat(until: number): void {
+    this.writer.beat(until);
   }
 
   linkLost(): void {

@@ -59,6 +59,8 @@ export class SessionWriter<S extends StoredSession<D>, D extends StoredDelivery<
   private readonly nextOrder = (): number => ++this.order;
   /** Set once this node was found reaped, until it has dropped its sessions: nothing is written. */
   private fenced = false;
+  /** Until then (performance.now()) this node's alive key lives for sure: nobody can have reaped it (beat()). */
+  private safeUntil = 0;
   private readonly write: ReturnType<typeof fencedWrite>;
   /** Called when a write is refused because this node was reaped. */
   onFenced: (() => void) | undefined;
@@ -195,6 +197,15 @@ export class SessionWriter<S extends StoredSession<D>, D extends StoredDelivery<
     this.schedule();
   }
 
+  /**
+   * A heartbeat reached Redis: its alive key lives until `until` (performance.now(), with a margin), so until then no
+   * survivor can have reaped this node and writes skip the reaped check (a plain MULTI: the script costs Redis about
+   * 40 % more CPU per session write).
+   */
+  beat(until: number): void {
+    this.safeUntil = until;
+  }
+
   /** This node was reaped: nothing is written until unfence() (what the sessions changed meanwhile is dropped). */
   fence(): void {
     this.fenced = true;
@@ -251,7 +262,7 @@ export class SessionWriter<S extends StoredSession<D>, D extends StoredDelivery<
     const exec = { callbacks };
     this.lastExec = exec;
     let outcome: unknown;
-    this.write(keys.reaped(this.nodeId), ...scriptArgs(cmds))
+    this.run(cmds)
       .then(
         (reply) => {
           if (reply === FENCED) {
@@ -279,6 +290,20 @@ export class SessionWriter<S extends StoredSession<D>, D extends StoredDelivery<
       });
     for (const c of tail) this.send(c);
   };
+
+  /**
+   * The turn's commands, atomically: a MULTI while this node's last heartbeat guarantees it cannot have been reaped
+   * (its alive key still lives), else the script that checks the reaped mark first (fenced-write.ts). Returns the
+   * errors of refused commands, or FENCED.
+   */
+  private async run(cmds: Command[]): Promise<string | string[]> {
+    if (!this.fenced && performance.now() < this.safeUntil) {
+      const replies = await this.link.cmd.multi(cmds).exec();
+      if (!replies) throw new Error('transaction discarded');
+      return replies.filter(([err]) => err).map(([err]) => String(err));
+    }
+    return this.write(keys.reaped(this.nodeId), ...scriptArgs(cmds));
+  }
 
   private send(c: Command): void {
     this.link.cmd.call(String(c[0]), ...c.slice(1)).catch(() => {});
