@@ -6,6 +6,7 @@ import { protocolError } from '../protocol/errors.js';
 import type { ConnackPacket, ConnectPacket } from '../protocol/packets.js';
 import type { Properties } from '../protocol/properties.js';
 import type { Connection } from './connection.js';
+import { whenStored } from './stored-ack.js';
 import type { AuthenticateVerdict } from './hooks.js'; // [security]
 import { DEFAULT_RECEIVE_MAXIMUM, PROTOCOL_MAX_KEEPALIVE, PROTOCOL_MAX_PACKET_SIZE } from './limits.js';
 import { SESSION_NEVER_EXPIRES } from './session.js';
@@ -129,9 +130,16 @@ function acceptConnect(
     reasonCode: v5 ? ReasonCode.Success : ConnectReturnCode.Accepted,
   };
   if (v5) connack.properties = connackProperties(conn, packet, serverKeepAlive, assignedClientId);
-  conn.send(connack); // [MQTT-3.2.0-1] [MQTT-3.1.4-5]
-  conn.accepted(keepalive);
-  broker.clientConnected(conn, session);
+  const accept = (): void => {
+    conn.send(connack); // [MQTT-3.2.0-1] [MQTT-3.1.4-5]
+    conn.accepted(keepalive);
+    broker.clientConnected(conn, session);
+  };
+  // [persistence] a persistent session's CONNACK (Session Present) once the store holds the session; the packets
+  // that follow the CONNECT wait with it
+  const stored = whenStored(broker, session);
+  if (stored) conn.waitFor(stored, accept);
+  else accept();
 }
 
 function connackProperties(

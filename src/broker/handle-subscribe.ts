@@ -4,6 +4,7 @@ import { ReasonCode, SUBACK_FAILURE } from '../protocol/constants.js';
 import { ProtocolError, protocolError } from '../protocol/errors.js';
 import type { QoS, SubscribePacket, Subscription } from '../protocol/packets.js';
 import type { Connection } from './connection.js';
+import { afterStored } from './stored-ack.js';
 import type { SubscriptionOptions } from './session.js';
 
 /** One filter's outcome: the reason code for SUBACK and, when granted, what to install. */
@@ -66,10 +67,14 @@ function complete(conn: Connection, packet: SubscribePacket, outcomes: Outcome[]
     if (!share) retainedFor.push({ filter: sub.topicFilter, options, existed });
     broker.hooks.subscribed?.(conn.info, sub.topicFilter, qos);
   }
-  conn.send({ type: 'suback', packetId: packet.packetId, reasonCodes: outcomes.map((o) => o.code) }); // [MQTT-3.8.4-1] [MQTT-3.8.4-2]
-  for (const { filter, options, existed } of retainedFor) {
-    // [MQTT-3.3.1-9] / [MQTT-3.3.1-10] / [MQTT-3.3.1-11] (5.0) retain handling; 3.x always sends [MQTT-3.3.1-6]
-    if (options.retainHandling === 2 || (options.retainHandling === 1 && existed)) continue;
-    broker.sendRetained(session, filter, options);
-  }
+  // [persistence] once the subscriptions are stored; matching PUBLISHes may go first (3.8.4: permitted)
+  afterStored(broker, session, () => {
+    conn.send({ type: 'suback', packetId: packet.packetId, reasonCodes: outcomes.map((o) => o.code) }); // [MQTT-3.8.4-1] [MQTT-3.8.4-2]
+    for (const { filter, options, existed } of retainedFor) {
+      // [MQTT-3.3.1-9] / [MQTT-3.3.1-10] / [MQTT-3.3.1-11] (5.0) retain handling; 3.x always sends [MQTT-3.3.1-6]
+      if (options.retainHandling === 2 || (options.retainHandling === 1 && existed)) continue;
+      if (session.subscriptions.get(filter)?.options !== options) continue; // replaced or removed meanwhile
+      broker.sendRetained(session, filter, options);
+    }
+  });
 }
