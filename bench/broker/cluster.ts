@@ -5,13 +5,14 @@
 //   local:  half of the pairs on each node, pub and sub on the same node -> aggregate, and the ratio to single
 //   cross:  every pair's publisher on one node and subscriber on the other (half each way), through Redis
 //   latency: one QoS 1 message at a time, publish -> delivery, on one node and across nodes (median, p99)
-// The load runs in one more process (this file with --load), on the raw-socket packets of wire.ts; Redis and the
-// load generator are not pinned. On a 2-core machine they share the nodes' cores: say so with the figures.
-//   node --import tsx bench/broker/run.ts --cluster [--quick] [--rounds=N] [--max-queued=N] [--no-build]
+// The load runs in one more process: the pairs in C (qos1-pairs.c, built with cc; --node-load: this file with
+// --load, on the raw-socket packets of wire.ts), the latency in Node. Redis and the load generator are not pinned:
+// on a 2-core machine they share the nodes' cores, and the table ends with the best case that leaves.
+//   node --import tsx bench/broker/run.ts --cluster [--quick] [--rounds=N] [--max-queued=N] [--node-load] [--no-build]
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import { cpus, loadavg } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, REPO_ROOT, stopProcess, waitForPort } from '../../test/helpers/net.js';
 import { connectPacket, FrameScanner, packetIdOffset, publishPacket, pubackFor, subscribePacket, TYPE_CONNACK, TYPE_PUBACK, TYPE_PUBLISH, TYPE_SUBACK } from './wire.js';
@@ -217,9 +218,27 @@ async function glassmq(core: string, extra: string[]): Promise<{ child: ChildPro
   return { child: await started(child, port, `glassmq on core ${core}`), port };
 }
 
-function runLoad(kind: 'pairs' | 'latency', spec: unknown, count: number): Promise<Record<string, number>> {
+/**
+ * The QoS 1 pairs load in C (qos1-pairs.c), built once per run with the system's cc: it costs about half the CPU
+ * per message of the Node load, which shares the two cores with the nodes on a small machine. undefined: no
+ * compiler, or --node-load: the Node load of this file.
+ */
+function cLoad(argv: readonly string[]): string | undefined {
+  if (argv.includes('--node-load')) return undefined;
+  const out = join(tmpdir(), `glassmq-qos1-pairs-${process.pid}`);
+  const r = spawnSync('cc', ['-O2', '-o', out, join(REPO_ROOT, 'bench', 'broker', 'qos1-pairs.c')], { encoding: 'utf8' });
+  if (r.status === 0) return out;
+  process.stderr.write(`cluster bench: no C load generator (${(r.stderr || String(r.error)).trim().slice(0, 200)}): using the Node one\n`);
+  return undefined;
+}
+
+function runLoad(kind: 'pairs' | 'latency', spec: unknown, count: number, cBinary?: string): Promise<Record<string, number>> {
   return new Promise((resolve, reject) => {
-    const child = pinned([process.execPath, '--import', 'tsx', 'bench/broker/cluster.ts', '--load', kind, JSON.stringify(spec), String(count)], undefined);
+    const cmd =
+      kind === 'pairs' && cBinary
+        ? [cBinary, String(count), String(WINDOW), String(PAYLOAD.length), ...(spec as PairSpec[]).map((p) => `${p.pubPort}:${p.subPort}:${p.topic}`)]
+        : [process.execPath, '--import', 'tsx', 'bench/broker/cluster.ts', '--load', kind, JSON.stringify(spec), String(count)];
+    const child = pinned(cmd, undefined);
     let out = '';
     let err = '';
     const timer = setTimeout(() => child.kill('SIGKILL'), LOAD_LIMIT_MS);
@@ -274,8 +293,9 @@ export async function runCluster(argv: readonly string[]): Promise<void> {
     if (r.status !== 0) process.stderr.write(`build: tsc reported errors (running what it emitted):\n${(r.stdout + r.stderr).slice(-2000)}\n`);
   }
   if (!existsSync(GLASSMQ_ENTRY)) throw new Error(`${GLASSMQ_ENTRY} missing; run \`npm run build\``);
+  const cBinary = cLoad(argv);
   const load = (): string => loadavg().map((l) => l.toFixed(1)).join(' ');
-  process.stderr.write(`cluster bench: ${cpus().length} cores, ${rounds} round(s), --max-queued ${maxQueued ?? 'default (1000)'}, load average ${load()}\n`);
+  process.stderr.write(`cluster bench: ${cpus().length} cores, ${rounds} round(s), --max-queued ${maxQueued ?? 'default (1000)'}, ${cBinary ? 'C' : 'Node'} load generator, load average ${load()}\n`);
 
   const procs: ChildProcess[] = [];
   const redisServer = async (): Promise<{ pid: number; port: number }> => {
@@ -308,7 +328,7 @@ export async function runCluster(argv: readonly string[]): Promise<void> {
     for (let round = 0; round < rounds; round++) {
       for (const [k, sc] of scenarios.entries()) {
         const cpu0 = sc.pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
-        const r = await runLoad('pairs', sc.pairs.map((p) => ({ ...p, topic: `${p.topic}/r${round}` })), perPair);
+        const r = await runLoad('pairs', sc.pairs.map((p) => ({ ...p, topic: `${p.topic}/r${round}` })), perPair, cBinary);
         const cpu = sc.pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0) - cpu0;
         sc.rates.push(r.rate!);
         sc.cpuUsPerMsg.push((cpu / r.delivered!) * 1e6);
@@ -343,6 +363,7 @@ export async function runCluster(argv: readonly string[]): Promise<void> {
   } finally {
     for (const p of procs.reverse()) await stopProcess(p);
   }
+  if (cBinary) rmSync(cBinary, { force: true });
   process.stderr.write(`load average after: ${load()}; nodes pinned to cores ${CORES.join(', ')} (plain and --cluster-alone nodes on core ${CORES[1]}), redis-server and the load generator not pinned\n`);
 }
 
