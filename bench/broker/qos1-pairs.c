@@ -85,6 +85,15 @@ static void write_all(int fd, const unsigned char *p, size_t n) {
   }
 }
 
+static void read_exact(int fd, unsigned char *p, size_t n, const char *what) {
+  size_t got = 0;
+  while (got < n) {
+    ssize_t r = read(fd, p + got, n - got);
+    if (r <= 0) die(what);
+    got += (size_t)r;
+  }
+}
+
 static size_t put_remaining(unsigned char *p, size_t n) {
   size_t i = 0;
   do {
@@ -135,12 +144,7 @@ static int dial(int port, const char *client_id) {
   i += cl;
   write_all(fd, p, i);
   unsigned char ack[4];
-  size_t got = 0;
-  while (got < 4) {
-    ssize_t r = read(fd, ack + got, 4 - got);
-    if (r <= 0) die("read CONNACK");
-    got += (size_t)r;
-  }
+  read_exact(fd, ack, 4, "read CONNACK");
   if (ack[0] != 0x20 || ack[3] != 0) { fprintf(stderr, "qos1-pairs: CONNACK refused\n"); exit(1); }
   return fd;
 }
@@ -159,12 +163,7 @@ static void subscribe(int fd, const char *topic) {
   p[i++] = 1;
   write_all(fd, p, i);
   unsigned char ack[5];
-  size_t got = 0;
-  while (got < 5) {
-    ssize_t r = read(fd, ack + got, 5 - got);
-    if (r <= 0) die("read SUBACK");
-    got += (size_t)r;
-  }
+  read_exact(fd, ack, 5, "read SUBACK");
   if (ack[0] != 0x90 || ack[4] > 2) { fprintf(stderr, "qos1-pairs: SUBACK refused\n"); exit(1); }
 }
 
