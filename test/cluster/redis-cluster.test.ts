@@ -31,6 +31,20 @@ describe('two nodes on a three-master Redis Cluster', () => {
     });
   }
 
+  test('[MQTT-4.6.0-6] QoS 0 messages of one publisher reach a subscriber on the other node in order', BOUND, async (t) => {
+    const root = `rc/${uid()}`;
+    const pub = await client(t, a, 4);
+    const sub = await client(t, b, 4);
+    const got = collect(sub);
+    await sub.subscribeAsync(`${root}/#`, { qos: 0 });
+    await waitForRoute(pub, got, `${root}/probe`);
+    const n = 1000;
+    for (let i = 0; i < n; i++) pub.publish(`${root}/m`, `m${i}`, { qos: 0 });
+    await got.until((m) => m.filter((x) => x.topic === `${root}/m`).length === n, `the ${n} messages on cb`);
+    const order = got.messages.filter((x) => x.topic === `${root}/m`).map((x) => x.payload);
+    assert.deepEqual(order, Array.from({ length: n }, (_, i) => `m${i}`));
+  });
+
   test('a retained message set on one node is served by the other (kept on the cluster, announced to every node)', BOUND, async (t) => {
     const topic = `rc/${uid()}/retained`;
     const pub = await client(t, a, 5);
