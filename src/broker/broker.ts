@@ -2,6 +2,7 @@
 // the network only as Links (ports.ts); listeners live elsewhere and hand links to handleLink().
 import { randomBytes } from 'node:crypto';
 import { ReasonCode } from '../protocol/constants.js';
+import { takeAsReceived } from '../protocol/decode/publish.js'; // QoS 0 forwarded as received
 import { parseSharedSubscription } from '../protocol/index.js'; // [persistence] restored $share subscriptions
 import type { PublishPacket, QoS } from '../protocol/packets.js';
 import type { Clock, Link, Logger, RestoredSession, RetainedStore, SessionStore } from './ports.js';
@@ -14,6 +15,7 @@ import { createMessage, forwardableProperties, keepPayload, type Message } from 
 import { MemoryRetainedStore, MemorySessionStore } from './memory-stores.js';
 import { Router } from './router.js';
 import { DeliveryEngine } from './delivery.js';
+import { forwardAsReceived } from './encode-publish.js';
 import { Session, SESSION_NEVER_EXPIRES, type SubscriptionEntry, type SubscriptionOptions } from './session.js';
 import { Stats, type BrokerStats } from './stats.js';
 import { SysTopics } from './sys-topics.js';
@@ -359,11 +361,15 @@ export class Broker {
     this.stats.publishReceived++;
     const properties = conn.version === 5 ? forwardableProperties(packet.properties) : undefined;
     const message = createMessage(topic, packet.payload, packet.qos, packet.retain, properties, this.clock.now(), conn.clientId);
+    // a QoS 0 PUBLISH whose bytes are what encoding would give is forwarded as received (encode-publish.ts)
+    const asReceived = topic === packet.topic ? takeAsReceived(packet) : undefined;
+    if (asReceived !== undefined) forwardAsReceived(message, asReceived, conn.version === 5);
     this.delivery.publisher = conn;
     try {
       this.publish(message, conn.info);
     } finally {
       this.delivery.publisher = undefined;
+      if (asReceived !== undefined) forwardAsReceived(undefined, undefined, false);
     }
   }
 

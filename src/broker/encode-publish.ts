@@ -63,8 +63,26 @@ export function encodePublish(
   return encodePacket(packet, target.version);
 }
 
+// The message being routed whose PUBLISH, as the client sent it, is already its QoS 0, RETAIN 0 encoding for the
+// versions of `receivedV5` (set around one route by the broker; see takeAsReceived in protocol/decode/publish.ts).
+let received: Message | undefined;
+let receivedBytes: Buffer | undefined;
+let receivedV5 = false;
+
+/**
+ * While `message` is routed, its QoS 0, RETAIN 0 deliveries to clients of the same protocol family (3.x, or 5.0)
+ * write `bytes`, the PUBLISH as received, instead of encoding it: the caller has checked that they are exactly
+ * what the encoder would make. Called again with undefined once the route is done (nothing keeps the chunk).
+ */
+export function forwardAsReceived(message: Message | undefined, bytes: Buffer | undefined, v5: boolean): void {
+  received = message;
+  receivedBytes = bytes;
+  receivedV5 = v5;
+}
+
 /** The shared encoding of a message for one (version, QoS, RETAIN) variant, made on first use. */
 function template(version: ProtocolVersion, message: Message, qos: QoS, retain: boolean): Buffer {
+  if (message === received && qos === 0 && !retain && (version === 5) === receivedV5) return receivedBytes!;
   const key = (version - 3) * 6 + qos * 2 + (retain ? 1 : 0);
   const cache = (message.encoded ??= new Array<Buffer | undefined>(VARIANTS));
   let buf = cache[key];
