@@ -6,7 +6,7 @@ import { channels } from './keys.js';
 import { encodeClusterMessage } from './message-codec.js';
 import type { RedisLink } from './redis-link.js';
 import { groupKey, type GroupPick } from './shared-groups.js';
-import { StreamForwarder } from './stream-forward.js';
+import { StreamForwarder, type CommitWith } from './stream-forward.js';
 import { TargetPressure } from './target-pressure.js';
 
 /** $SYS topics are per node: never shared. */
@@ -21,6 +21,13 @@ export class MessageSender {
   sent = 0;
   undeliverable = 0;
   private readonly matched = new Set<string>();
+  /**
+   * [sessions] Set with the Redis session store: whether a client's session is persistent and held here, and the
+   * store's next write. A QoS 2 message from such a session goes to the other nodes' streams in that write, together
+   * with the publisher's packet id, so a crash of this node leaves both or neither and the resend (DUP) elsewhere is
+   * recognised as one [MQTT-4.3.3-9].
+   */
+  sessionWrite: { holds(clientId: string): boolean; commitWith: CommitWith } | undefined;
 
   constructor(
     private readonly nodeId: string,
@@ -53,6 +60,7 @@ export class MessageSender {
       }
       const now = this.now();
       const common = pick ? undefined : encodeClusterMessage(message, this.nodeId, now);
+      const within = message.qos === 2 && message.origin !== undefined && this.sessionWrite?.holds(message.origin) ? this.sessionWrite : undefined;
       for (const node of targets) {
         if (message.qos > 0 && !this.pressure.admit(node)) continue; // its stream is at the hard cap: dropped, counted
         this.sent++;
@@ -61,7 +69,8 @@ export class MessageSender {
         // publisher's ack waits for Redis to answer (afterForward). QoS 0 needs no such promise: pub/sub (order
         // is owed per topic and QoS only [MQTT-4.6.0-5], so the two paths need not keep order between them)
         if (message.qos > 0) {
-          this.forwarder.send(node, bytes);
+          if (within) this.forwarder.sendWithin(node, bytes, within.commitWith);
+          else this.forwarder.send(node, bytes);
           this.pressure.added(node, publisher); // held while the target's backlog is over its limit
         } else this.link.cmd.publish(channels.messages(node), bytes).catch(() => this.undeliverable++);
       }

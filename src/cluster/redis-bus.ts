@@ -188,6 +188,7 @@ export class RedisClusterBus implements ClusterBus {
     this.sessions = store;
     this.handover = handover;
     store.onFenced = () => void this.members.rejoinAfterReap();
+    this.out.sessionWrite = { holds: (id) => store.holdsPersistent(id), commitWith: (cmds, done) => store.commitWith(cmds, done) };
     return store;
   }
 

@@ -173,6 +173,11 @@ export class RedisSessionStore<S extends StoredSession<D>, D extends StoredDeliv
     this.writer.after(['publish', channels.events, encodeEvent({ type: 'released', node: this.nodeId, clientId, epoch })]);
   }
 
+  /** Whether a persistent session of `clientId` is held here (its changes are written to Redis). */
+  holdsPersistent(clientId: string): boolean {
+    return (this.sessions.get(clientId)?.expiryInterval ?? 0) > 0;
+  }
+
   /** The plain (not shared) filters of a persistent session held here; undefined when it is not held or ends. */
   leavingFilters(clientId: string): LeavingFilter[] | undefined {
     const session = this.sessions.get(clientId);

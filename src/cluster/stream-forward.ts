@@ -12,6 +12,9 @@ import { ENTRY_FIELD } from './node-stream.js';
  * (counted in `unconfirmed`). A Redis that closes the connection fails the XADDs at once instead.
  */
 export const FORWARD_WAIT_MS = 5000;
+
+/** Adds commands to the session store's next atomic write (redis-session-store.ts commitWith). */
+export type CommitWith = (cmds: (string | number | Buffer)[][], done: (err: unknown) => void) => void;
 const WATCH_MS = 500;
 
 export class StreamForwarder {
@@ -42,6 +45,18 @@ export class StreamForwarder {
   send(node: string, bytes: Buffer): void {
     this.issued++;
     this.cmd().xaddBuffer(keys.stream(node), 'NOMKSTREAM', '*', ENTRY_FIELD, bytes, this.onReply);
+  }
+
+  /**
+   * [sessions] Appends the message inside another atomic write (the session store's, commitWith), so it lands
+   * together with what that write holds (a QoS 2 publisher's packet id): counted like the others; the publisher's
+   * acknowledgement waits for that write, not for this forwarder.
+   */
+  sendWithin(node: string, bytes: Buffer, commitWith: CommitWith): void {
+    commitWith([['xadd', keys.stream(node), 'NOMKSTREAM', '*', ENTRY_FIELD, bytes]], (err) => {
+      if (err === undefined) this.stored++;
+      else this.failed++;
+    });
   }
 
   /** Runs `fn` once every XADD sent so far is answered; at once when none is outstanding. Keeps the order of calls. */

@@ -2,11 +2,11 @@
 // node it goes to (the node it left forwards what still comes there), and no message is delivered twice as a new
 // message (copies by two paths carry one cluster-wide id). And the stream acknowledgement travels in the same
 // atomic Redis write as the session write it depends on, so a node killed between the two cannot exist.
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { Store, type IClientOptions } from 'mqtt';
-import { BOUND, Cleanup, client, connectWithAck, DELIVERY_MS, sleep, startNode, startRedis, sysValue, uid, waitForRoute, type Node, type Received, type RedisServer } from './support.js';
+import { BOUND, Cleanup, client, collect, connectWithAck, DELIVERY_MS, sleep, startNode, startRedis, sysValue, uid, waitForRoute, type Node, type Received, type RedisServer } from './support.js';
 
 const MESSAGES = 1500;
 const MOVES = 10;
@@ -95,36 +95,62 @@ describe('a persistent session moving between nodes while a third node publishes
     await waitForRoute(pub, got, `${root}/probe`);
     await sub.endAsync(); // offline: the message is queued in the session (an RPUSH on its queue)
 
-    const monitor = spawn('redis-cli', ['-p', String(server.port), 'monitor'], { stdio: ['ignore', 'pipe', 'ignore'] });
-    t.after(() => monitor.kill('SIGKILL'));
-    let log = '';
-    monitor.stdout.on('data', (d: Buffer) => (log += d.toString()));
-    await sleep(300); // MONITOR is on
-    await pub.publishAsync(`${root}/m`, 'one', { qos: 1 });
-    const xack = `"xack" "{glassmq}:stream:${b.id}"`;
-    const deadline = Date.now() + DELIVERY_MS;
-    while (!log.includes(xack) && Date.now() < deadline) await sleep(100);
-    monitor.kill('SIGKILL');
+    const lines = await monitorWhile(t, server, () => pub.publishAsync(`${root}/m`, 'one', { qos: 1 }), `"xack" "{glassmq}:stream:${b.id}"`);
+    assertOneWrite(lines, `"xack" "{glassmq}:stream:${b.id}"`, `"rpush" "{glassmq}:queue:${id}"`);
+  });
 
-    // The write is a MULTI, or (when the node's last heartbeat is not recent enough to rule out that it was reaped)
-    // one script call whose arguments are the commands: MONITOR shows each
-    const lines = log.split('\n');
-    const script = lines.find((l) => /"evalsha"/i.test(l) && l.includes(xack));
-    if (script) {
-      assert.ok(script.includes(`"rpush" "{glassmq}:queue:${id}"`), `the session's RPUSH is in the same atomic write:\n${script}`);
-    } else {
-      const ackAt = lines.findIndex((l) => l.includes(xack));
-      assert.ok(ackAt >= 0, 'node b acknowledged the entry');
-      const conn = /\[\d+ ([^\]]+)\]/.exec(lines[ackAt]!)?.[1];
-      const own = lines.slice(0, ackAt + 1).filter((l) => l.includes(`${conn}]`));
-      const multi = own.map((l) => /"multi"/i.test(l)).lastIndexOf(true);
-      assert.ok(multi >= 0, 'the XACK is inside a MULTI');
-      const tx = own.slice(multi);
-      assert.ok(tx.some((l) => l.includes(`"rpush" "{glassmq}:queue:${id}"`)), `the session's RPUSH is in the same MULTI:\n${tx.join('\n')}`);
-      assert.ok(!tx.some((l) => /"exec"/i.test(l)), 'no EXEC between the RPUSH and the XACK');
-    }
+  test('[MQTT-4.3.3-9] a QoS 2 message from a persistent session goes to the other node in the write that records its packet id', BOUND, async (t) => {
+    const id = uid('q2pub');
+    const root = `q2pub/${id}`;
+    const sub = await client(t, b, 5);
+    const got = collect(sub);
+    await sub.subscribeAsync(`${root}/#`, { qos: 2 });
+    const pub = await client(t, a, 5, { clientId: id, clean: false, properties: { sessionExpiryInterval: 300 } });
+    await waitForRoute(pub, got, `${root}/probe`);
+    const xadd = `"xadd" "{glassmq}:stream:${b.id}"`;
+    const lines = await monitorWhile(t, server, () => pub.publishAsync(`${root}/m`, 'once', { qos: 2 }), xadd);
+    // the incoming packet id is a field of the publisher's session HASH ("incoming"), written with the XADD: a crash
+    // of node a leaves both or neither, so the resend (DUP) on another node is known as one
+    assertOneWrite(lines, xadd, `"hset" "{glassmq}:session:${id}"`);
+    await got.until((m) => m.some((x) => x.payload === 'once'), 'the QoS 2 message on the other node');
   });
 });
+
+/** Runs `act` with redis-cli MONITOR on, until a line contains `until`; returns MONITOR's lines. */
+async function monitorWhile(t: TestContext, server: RedisServer, act: () => Promise<unknown>, until: string): Promise<string[]> {
+  const monitor = spawn('redis-cli', ['-p', String(server.port), 'monitor'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  t.after(() => monitor.kill('SIGKILL'));
+  let log = '';
+  monitor.stdout.on('data', (d: Buffer) => (log += d.toString()));
+  await sleep(300); // MONITOR is on
+  await act();
+  const deadline = Date.now() + DELIVERY_MS;
+  while (!log.includes(until) && Date.now() < deadline) await sleep(100);
+  monitor.kill('SIGKILL');
+  return log.split('\n');
+}
+
+/**
+ * `first` and `second` were sent in one atomic write: one MULTI (no EXEC between them on that connection), or one
+ * script call (fenced-write.ts, when the node's last heartbeat is not recent enough to rule out a reap), whose
+ * arguments are the commands.
+ */
+function assertOneWrite(lines: string[], first: string, second: string): void {
+  const script = lines.find((l) => /"evalsha"/i.test(l) && l.includes(first));
+  if (script) {
+    assert.ok(script.includes(second), `${second} is in the same atomic write:\n${script}`);
+    return;
+  }
+  const at = lines.findIndex((l) => l.includes(first));
+  assert.ok(at >= 0, `${first} was sent`);
+  const conn = /\[\d+ ([^\]]+)\]/.exec(lines[at]!)?.[1];
+  const own = lines.slice(0, at + 1).filter((l) => l.includes(`${conn}]`));
+  const multi = own.map((l) => /"multi"/i.test(l)).lastIndexOf(true);
+  assert.ok(multi >= 0, `${first} is inside a MULTI`);
+  const tx = own.slice(multi);
+  assert.ok(tx.some((l) => l.includes(second)), `${second} is in the same MULTI:\n${tx.join('\n')}`);
+  assert.ok(!tx.some((l) => /"exec"/i.test(l)), 'no EXEC between them');
+}
 
 describe('a persistent session moved while connected (take-over)', () => {
   const cleanup = new Cleanup();
