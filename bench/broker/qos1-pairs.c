@@ -73,12 +73,7 @@ static void write_all(int fd, const unsigned char *p, size_t n) {
     ssize_t w = write(fd, p, n);
     if (w < 0) {
       if (errno == EINTR) continue;
-      if (errno == EAGAIN) { /* the broker's window is far larger than ours: wait a moment */
-        struct timespec ts = {0, 100000};
-        nanosleep(&ts, NULL);
-        continue;
-      }
-      die("write");
+      die("write"); /* blocking sockets: a short write just loops */
     }
     p += w;
     n -= (size_t)w;
@@ -196,7 +191,7 @@ static size_t frames(Pair *p, Conn *c, int is_sub) {
     if (c->len - i < rem) break;
     unsigned char type = c->in[off] >> 4, flags = c->in[off] & 15;
     if (is_sub && type == 3) {
-      if (!p->routed) p->routed = 1;
+      p->routed = 1;
       if (flags & 6) { /* QoS 1: answer with a PUBACK of its packet id */
         size_t tl = ((size_t)c->in[i] << 8) | c->in[i + 1];
         unsigned char *a = p->acks + p->acks_len;

@@ -5,7 +5,6 @@
 // Keys (keys.ts): session:{id} HASH, queue:{id} LIST, inflight:{id} HASH, sessions:{node} SET.
 // Redis away: nothing blocks (acknowledgements go at once, logged once); every session is written whole when it
 // returns. Moving a session between nodes is session-handover.ts; this file loads, adopts and forgets sessions.
-import type { Redis } from 'ioredis';
 import type {
   AcquireVerdict,
   Logger,
@@ -26,14 +25,9 @@ import { RedisQueue } from './redis-queue.js';
 import type { Command } from './session-commands.js';
 import type { LeavingFilter } from './session-forwarding.js';
 import { readSession, type LoadedSession } from './session-reader.js';
-import { SessionWriter } from './session-writer.js';
-export type { LoadedSession };
+import { SessionWriter, type StoreLink } from './session-writer.js';
+export type { LoadedSession, StoreLink };
 
-/** The bus's command connection and its health (redis-link.ts RedisLink). */
-export interface StoreLink {
-  readonly cmd: Redis;
-  readonly ready: boolean;
-}
 
 /** How long a session that came here skips second copies: the forwarding (5 s) and a dead node's drain (12 s), with margin. */
 export const MOVE_WINDOW_MS = 20_000;

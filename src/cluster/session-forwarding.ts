@@ -41,10 +41,6 @@ export class SessionForwarding {
 
   constructor(private readonly host: ForwardingHost) {}
 
-  get size(): number {
-    return this.moved.size;
-  }
-
   /**
    * A persistent session taken over by `toNode` is let go (`release`): its filters stay announced by this node for
    * FORWARD_MS and what matches them is sent on to `toNode`, so no message falls between this node dropping the

@@ -2,13 +2,19 @@
 // in one event-loop turn is written at its end in one atomic step (fenced-write.ts: refused once this node was
 // reaped), with the commands that must apply with it (stream acknowledgements); PUBACK / PUBREC / PUBCOMP wait for
 // it (afterCommit). Sessions that end with their connection are never written.
+import type { Redis } from 'ioredis';
 import type { Logger, SessionChange, StoredDelivery, StoredMessage, StoredSession } from '../broker/ports.js';
 import { FENCED, fencedWrite, scriptArgs } from './fenced-write.js';
 import { keys } from './keys.js';
 import type { RedisQueue } from './redis-queue.js';
 import { encodeDelivery, encodeSubscriptions, encodeWillField, SessionField as F } from './session-codec.js';
 import { inflightCommands, queueCommands, type Command, type WrittenInflight } from './session-commands.js';
-import type { StoreLink } from './redis-session-store.js';
+
+/** The bus's command connection and its health (redis-link.ts RedisLink). */
+export interface StoreLink {
+  readonly cmd: Redis;
+  readonly ready: boolean;
+}
 
 const Dirty = { session: 1, subscriptions: 2, inflight: 4, incoming: 8 } as const;
 const ALL_DIRTY = Dirty.session | Dirty.subscriptions | Dirty.inflight | Dirty.incoming;
