@@ -6,11 +6,10 @@
 //   node bench/broker/floor-trace.mjs [--rounds=N] [--seconds=S] [--warmup=S] SERVER...
 // SERVER: mosquitto | floor:MODE | floor:MODE:NODEFLAG[,NODEFLAG] | glassmq[:NODEFLAG,...] (dist/src/cli/main.js)
 //   | entry:PATH (another glassmq build)
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { inTurns, median, perfTrace, underLatencyLoad } from './trace-servers.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => Number(args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? dflt);
@@ -18,64 +17,7 @@ const ROUNDS = opt('rounds', 3);
 const SECONDS = opt('seconds', 4);
 const WARMUP = opt('warmup', 5);
 const SERVERS = args.filter((a) => !a.startsWith('--'));
-const ROOT = new URL('../..', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'floor-trace-'));
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForPort(port) {
-  for (let i = 0; i < 600; i++) {
-    const ok = await new Promise((resolve) => {
-      const c = net.connect(port, '127.0.0.1', () => { c.destroy(); resolve(true); });
-      c.on('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`port ${port} never opened`);
-}
-
-function pinned(cmd, core, env) {
-  return spawn('taskset', ['-c', core, 'nice', '-n', '-15', ...cmd], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
-}
-
-function serverCommand(spec, port) {
-  const [kind, a, b] = spec.split(':');
-  if (kind === 'mosquitto') {
-    const conf = join(dir, `m${port}.conf`);
-    writeFileSync(conf, ['persistence false', 'log_dest stderr', 'allow_anonymous true', 'set_tcp_nodelay true', `listener ${port} 127.0.0.1`, ''].join('\n'));
-    return { cmd: ['/usr/sbin/mosquitto', '-c', conf], env: {} };
-  }
-  if (kind === 'floor') {
-    // NAME=value items are environment variables (UV_THREADPOOL_SIZE=1), the rest node flags
-    const items = b ? b.split(',') : [];
-    const env = Object.fromEntries(items.filter((f) => /^[A-Z_]+=/.test(f)).map((f) => f.split('=')));
-    const flags = items.filter((f) => !/^[A-Z_]+=/.test(f));
-    return { cmd: [process.execPath, ...flags, 'bench/broker/floor-server.mjs', String(port), a ?? 'direct'], env };
-  }
-  // entry:PATH runs another build of glassmq (an A/B of two builds)
-  const entry = kind === 'entry' ? a : 'dist/src/cli/main.js';
-  const flags = kind === 'entry' ? ['--max-semi-space-size=2'] : a ? a.split(',') : ['--max-semi-space-size=2'];
-  return { cmd: [process.execPath, ...flags, entry, 'broker', '--memory', '--port', String(port)], env: {} };
-}
-
-function stop(child) {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    const t = setTimeout(() => child.kill('SIGKILL'), 5000);
-    child.once('exit', () => { clearTimeout(t); resolve(); });
-    child.kill('SIGTERM');
-  });
-}
-
-const median = (xs) => { const s = [...xs].sort((x, y) => x - y); return s.length ? s[Math.floor(s.length / 2)] : NaN; };
 
 /** Wake-up (epoll returning > 0) -> first write syscall enter, in us, per wake-up that wrote. */
 function wakeToWrite(file) {
@@ -98,45 +40,12 @@ function wakeToWrite(file) {
   return out;
 }
 
-async function runOne(spec) {
-  const port = await freePort();
-  const { cmd, env } = serverCommand(spec, port);
-  const server = pinned(cmd, '1', env);
-  server.stderr.resume();
-  try {
-    await waitForPort(port);
-    const gen = pinned([process.execPath, '--import', 'tsx', 'bench/broker/loadgen.ts', 'latency', String(port), `seconds=${SECONDS + 1}`, `warmup=${WARMUP}`], '0', {});
-    let out = '';
-    gen.stdout?.on('data', (d) => (out += d));
-    const genDone = new Promise((resolve) => gen.on('close', resolve));
-    // the load generator needs a moment to start (tsx) before its warm-up clock runs
-    await new Promise((r) => setTimeout(r, (WARMUP + 1.5) * 1000));
-    const data = join(dir, `p${port}.data`);
-    spawnSync('perf', ['record', '-q', '-o', data, '-e', 'raw_syscalls:sys_enter', '-e', 'raw_syscalls:sys_exit', '-t', String(server.pid), '--', 'sleep', String(SECONDS)], { stdio: 'ignore' });
-    const txt = join(dir, `p${port}.txt`);
-    const s = spawnSync('perf', ['script', '-i', data, '--ns', '-F', 'time,event,trace'], { maxBuffer: 1 << 30 });
-    writeFileSync(txt, s.stdout);
-    const xs = wakeToWrite(txt);
-    rmSync(data, { force: true });
-    rmSync(txt, { force: true });
-    gen.kill('SIGTERM');
-    await genDone;
-    return xs;
-  } finally {
-    await stop(server);
-  }
-}
+const runOne = (spec) => underLatencyLoad(spec, dir, WARMUP, SECONDS, (server) =>
+  perfTrace(dir, `p${server.pid}`, ['-e', 'raw_syscalls:sys_enter', '-e', 'raw_syscalls:sys_exit', '-t', String(server.pid)], SECONDS, 'time,event,trace', wakeToWrite));
 
-const results = new Map(SERVERS.map((s) => [s, []]));
-for (let round = 1; round <= ROUNDS; round++) {
-  for (const spec of SERVERS) {
-    const load = readFileSync('/proc/loadavg', 'utf8').split(' ')[0];
-    const xs = await runOne(spec);
-    const p50 = median(xs);
-    results.get(spec).push(p50);
-    console.log(`round ${round} ${spec.padEnd(40)} wake->write p50 ${p50.toFixed(1)} us (${xs.length} wake-ups, load ${load})`);
-  }
+const results = await inTurns(SERVERS, ROUNDS, runOne, (spec, xs) => `${spec.padEnd(40)} wake->write p50 ${median(xs).toFixed(1)} us, ${xs.length} wake-ups`);
+for (const [spec, runs] of results) {
+  const p50s = runs.map(median);
+  console.log(`  ${spec.padEnd(40)} ${median(p50s).toFixed(1)} us   [${p50s.map((x) => x.toFixed(1)).join(', ')}]`);
 }
-console.log(`medians of ${ROUNDS} rounds (load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} at the end):`);
-for (const [spec, xs] of results) console.log(`  ${spec.padEnd(40)} ${median(xs).toFixed(1)} us   [${xs.map((x) => x.toFixed(1)).join(', ')}]`);
 rmSync(dir, { recursive: true, force: true });

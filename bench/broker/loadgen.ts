@@ -214,12 +214,19 @@ async function latency(port: number, o: Record<string, number>): Promise<object>
   const warmupCount = Math.round(RATE * WARMUP);
   const cold: number[] = [];
   const samples: number[] = [];
+  // dump=1: every measured message's send time (ms since the start) and latency, to stderr, to look at the tail
+  const sentAt: number[] = [];
   let received = 0;
   sub.handler = (type, buf, start) => {
     if (type !== TYPE_PUBLISH) return;
     const at = start + 2 + buf.readUInt16BE(start);
-    const ms = Number(process.hrtime.bigint() - buf.readBigUInt64BE(at)) / 1e6;
-    (received++ < warmupCount ? cold : samples).push(ms);
+    const stamp = buf.readBigUInt64BE(at);
+    const ms = Number(process.hrtime.bigint() - stamp) / 1e6;
+    if (received++ < warmupCount) cold.push(ms);
+    else {
+      samples.push(ms);
+      if (o.dump) sentAt.push(Number(stamp - t0) / 1e6);
+    }
   };
   const total = warmupCount + RATE * SECONDS;
   let sent = 0;
@@ -241,6 +248,7 @@ async function latency(port: number, o: Record<string, number>): Promise<object>
   });
   sub.socket.destroy();
   pub.socket.destroy();
+  if (o.dump) process.stderr.write(samples.map((ms, i) => `${sentAt[i]!.toFixed(3)} ${ms.toFixed(4)}\n`).join(''));
   const pct = (xs: number[], q: number): number => xs[Math.min(xs.length - 1, Math.floor(q * xs.length))] ?? NaN;
   // without a warm-up, the first 10 % (as before warm-ups existed)
   const warm = (WARMUP > 0 ? samples : samples.slice(Math.floor(samples.length / 10))).sort((a, b) => a - b);

@@ -4,7 +4,7 @@ import type { Logger as PinoLogger } from 'pino';
 import type { Config } from '../config/config.js';
 import { parseRedisUrl } from '../config/redis-url.js';
 import type { ClusterBus, Logger } from '../broker/ports.js';
-import { ClusterError, maskUrl, RedisClusterBus } from '../cluster/index.js';
+import type { ClusterError } from '../cluster/index.js';
 import type { RunningBroker } from './create-broker.js';
 import type { SessionStore } from '../broker/ports.js'; // [sessions]
 import { sessionFactory, type Delivery, type Session } from '../broker/session.js'; // [sessions]
@@ -14,6 +14,8 @@ import type { Message } from '../broker/message.js'; // [sessions]
 export async function openCluster(config: Config, logger: PinoLogger): Promise<ClusterBus | undefined> {
   const c = config.cluster;
   if (!c) return undefined;
+  // loaded only with --cluster: ioredis and the cluster engine are the largest part of the startup heap
+  const { ClusterError, maskUrl, RedisClusterBus } = await import('../cluster/index.js');
   if (c.url === '') throw new ClusterError('MISSING_URL', '', 'needs --cluster redis://HOST:PORT');
   const nodeId = c.nodeId ?? `${hostname().replace(/[^A-Za-z0-9._-]/g, '_')}-${process.pid}`;
   // the flag / directive already checked the URL; a standalone target is handed to ioredis as the URL itself
@@ -28,10 +30,19 @@ export async function openCluster(config: Config, logger: PinoLogger): Promise<C
  * node); the node's SQLite file (or memory, --memory) keeps only its retained messages. undefined: no cluster.
  */
 export async function openClusterSessions(bus: ClusterBus | undefined, logger: PinoLogger): Promise<SessionStore<Session> | undefined> {
+  if (!bus) return undefined;
+  const { RedisClusterBus } = await import('../cluster/index.js');
   if (!(bus instanceof RedisClusterBus)) return undefined;
   const store = await bus.openSessionStore<Session, Delivery, Message>(sessionFactory);
   logger.info(`cluster: sessions in Redis (${store.size} session(s) left by this node's previous run restored)`);
   return store;
+}
+
+/** The ClusterError a failed cluster start threw, if it is one (the cluster module is loaded by then). */
+export async function asClusterError(err: unknown): Promise<ClusterError | undefined> {
+  if (!(err instanceof Error) || err.name !== 'ClusterError') return undefined;
+  const { ClusterError } = await import('../cluster/index.js');
+  return err instanceof ClusterError ? err : undefined;
 }
 
 /** The broker (and its listeners) close first, so the last wills still reach the other nodes; then the bus. */

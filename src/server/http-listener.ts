@@ -5,7 +5,7 @@ import type { Broker } from '../broker/broker.js';
 import type { Logger } from '../broker/ports.js';
 import type { Config, HttpListenerConfig } from '../config/config.js';
 import { DEFAULT_HTTP_HOST, DEFAULT_HTTP_PORT } from '../config/config.js';
-import { startDashboard, type Dashboard, type TraceFeed } from '../dashboard/index.js';
+import type { Dashboard, TraceFeed } from '../dashboard/index.js';
 import type { Listener } from '../transport/index.js';
 import type { RunningBroker } from './create-broker.js';
 
@@ -28,6 +28,8 @@ export async function openHttpListener(
   logger: PinoLogger,
   trace?: TraceFeed,
 ): Promise<Dashboard> {
+  // loaded only when the HTTP listener opens: the dashboard and prom-client are a large part of the startup heap
+  const { startDashboard } = await import('../dashboard/index.js');
   const dashboard = await startDashboard({
     broker,
     host: http.host,

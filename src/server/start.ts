@@ -12,7 +12,7 @@ import { runningBroker, type RunningBroker } from './create-broker.js';
 import { httpListenerConfig, openHttpListener, withDashboard } from './http-listener.js'; // [dashboard]
 import type { Dashboard } from '../dashboard/index.js';
 // [persistence] the SQLite store and the broker's live-object factory it rebuilds sessions with
-import { defaultDataDir, openSqliteStores, StoreError, type SqliteStores } from '../persistence/index.js';
+import type { SqliteStores, StoreError } from '../persistence/index.js';
 import { MemoryRetainedStore } from '../broker/memory-stores.js';
 import { sessionFactory, type Delivery, type Session } from '../broker/session.js';
 import type { Message } from '../broker/message.js';
@@ -20,8 +20,8 @@ import type { Message } from '../broker/message.js';
 import { createSecurity, type Security } from './security.js';
 import { createConfiguredListener, limitConnections } from './config-listeners.js';
 import { createInspector, withInspector, type Inspector } from './inspector.js'; // [trace]
-import { openCluster, openClusterSessions, withCluster } from './cluster.js'; // [cluster]
-import { ClusterError } from '../cluster/index.js'; // [cluster]
+import { asClusterError, openCluster, openClusterSessions, withCluster } from './cluster.js'; // [cluster]
+import type { ClusterError } from '../cluster/index.js'; // [cluster]
 import type { ClusterBus, SessionStore } from '../broker/ports.js'; // [cluster]
 
 /** A listener that could not start, with the flag that configured it (for a one-line error). */
@@ -56,7 +56,7 @@ export interface RunningServer extends RunningBroker {
 
 export async function startServer(config: Config, logger: PinoLogger): Promise<RunningServer> {
   const security = createSecurity(config, logger); // [security] a bad password / ACL file stops the start here
-  const stores = config.memory ? undefined : openStores(config, logger); // [persistence]
+  const stores = config.memory ? undefined : await openStores(config, logger); // [persistence]
   let cluster: ClusterBus | undefined; // [cluster] Redis unreachable at start: one line, non-zero exit
   let clusterSessions: SessionStore<Session> | undefined; // [cluster] sessions in Redis, shared by the nodes
   try {
@@ -65,7 +65,8 @@ export async function startServer(config: Config, logger: PinoLogger): Promise<R
   } catch (err) {
     stores?.close();
     await cluster?.close();
-    throw err instanceof ClusterError ? new ClusterStartError(err) : err;
+    const clusterError = await asClusterError(err);
+    throw clusterError ? new ClusterStartError(clusterError) : err;
   }
   const broker = new Broker({
     cluster, // [cluster]
@@ -199,7 +200,9 @@ export class StoreStartError extends ListenerStartError {
 }
 
 /** [persistence] Opens the SQLite store of config.dataDir (or the default directory) and says where it is. */
-function openStores(config: Config, logger: PinoLogger): SqliteStores<Session, Delivery, Message> {
+async function openStores(config: Config, logger: PinoLogger): Promise<SqliteStores<Session, Delivery, Message>> {
+  // loaded only without --memory (better-sqlite3 and the store code stay out of a memory-only broker)
+  const { defaultDataDir, openSqliteStores, StoreError } = await import('../persistence/index.js');
   const dataDir = config.dataDir ?? defaultDataDir();
   let stores: SqliteStores<Session, Delivery, Message>;
   try {
