@@ -6,4 +6,4 @@ export { SqliteRetainedStore } from './sqlite-retained-store.js';
 export { SqliteQueue } from './sqlite-queue.js';
 export { openSqliteStores, type SqliteStores, type SqliteStoreOptions } from './open-store.js';
 export { defaultDataDir } from './data-dir.js';
-export { SCHEMA_VERSION, MIGRATIONS } from './schema.js';
+export { SCHEMA_VERSION, MIGRATIONS, type Migration } from './schema.js';

@@ -4,8 +4,11 @@
 import type { Database } from 'better-sqlite3';
 import { StoreError } from './errors.js';
 
+/** SQL, or code for a step plain SQL cannot express (SQLite has no conditional DDL). */
+export type Migration = string | ((db: Database) => void);
+
 /** Index i holds migration i + 1. Append only: never edit a migration that has shipped. */
-export const MIGRATIONS: readonly string[] = [
+export const MIGRATIONS: readonly Migration[] = [
   // 1: sessions, their subscriptions, queues, inflight windows, incoming QoS 2 ids; retained messages.
   `
   CREATE TABLE meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
@@ -114,6 +117,13 @@ export const MIGRATIONS: readonly string[] = [
   -- lost, and the restarted broker publishes it as for a network loss
   ALTER TABLE sessions ADD COLUMN connection_will BLOB;
   `,
+  // 3: a repair. Migration 2 gained its last statement (sessions.connection_will) after it had already run on
+  // some files, against the rule above; such a version-2 file lacks the column and every session write fails on
+  // it. Add it where it is missing; files that have it are left as they are.
+  (db) => {
+    const columns = db.prepare('PRAGMA table_info(sessions)').all() as { name: string }[];
+    if (!columns.some((c) => c.name === 'connection_will')) db.exec('ALTER TABLE sessions ADD COLUMN connection_will BLOB');
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -151,7 +161,9 @@ export function migrate(db: Database, file: string, glassmqVersion: string, now:
   if (from === 0) db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL, glassmq TEXT NOT NULL)');
   for (let v = from + 1; v <= SCHEMA_VERSION; v++) {
     db.transaction(() => {
-      db.exec(MIGRATIONS[v - 1]!);
+      const step = MIGRATIONS[v - 1]!;
+      if (typeof step === 'string') db.exec(step);
+      else step(db);
       db.prepare('INSERT INTO schema_version (version, applied_at, glassmq) VALUES (?, ?, ?)').run(v, now, glassmqVersion);
     })();
   }

@@ -165,7 +165,7 @@ test('sqlite: a file at schema version 1 (queue and inflight tables) is migrated
   const file = join(dir, DATABASE_FILE);
   const db = new Database(file);
   db.exec('CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL, glassmq TEXT NOT NULL)');
-  db.exec(MIGRATIONS[0]!);
+  db.exec(MIGRATIONS[0] as string);
   db.prepare("INSERT INTO schema_version VALUES (1, 0, 'old')").run();
   db.prepare("INSERT INTO sessions VALUES ('old', 3600, NULL, NULL)").run();
   const msg = "'t', x'6869', 1, 0, NULL, 0, NULL, NULL";
@@ -182,6 +182,36 @@ test('sqlite: a file at schema version 1 (queue and inflight tables) is migrated
     assert.equal((h.stores.database.db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name IN ('queue', 'inflight')").get() as { n: number }).n, 0);
   } finally {
     h.close();
+  }
+});
+
+/** A file at schema version 2, as migrations 1 and 2 made it; `early`: migration 2 without its last statement. */
+function versionTwoFile(dir: string, early: boolean): void {
+  const db = new Database(join(dir, DATABASE_FILE));
+  db.exec('CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL, glassmq TEXT NOT NULL)');
+  db.exec(MIGRATIONS[0] as string);
+  const second = MIGRATIONS[1] as string;
+  db.exec(early ? second.replace(/ALTER TABLE sessions ADD COLUMN connection_will BLOB;/, '') : second);
+  db.prepare("INSERT INTO schema_version VALUES (1, 0, 'old'), (2, 0, 'old')").run();
+  db.prepare("INSERT INTO sessions (client_id, expiry_interval, offline_since, pending_will) VALUES ('old', 3600, 0, NULL)").run();
+  db.close();
+}
+
+test('sqlite: a version-2 file written before migration 2 gained connection_will opens (migration 3 adds the column), and its sessions are kept and writable', async () => {
+  for (const early of [true, false]) {
+    const dir = tempDir();
+    versionTwoFile(dir, early);
+    const h = openAt(dir, { now: T0 });
+    try {
+      assert.ok(h.sessions.get('old'), `early=${early}: the session is restored`);
+      const columns = h.stores.database.db.prepare('PRAGMA table_info(sessions)').all() as { name: string }[];
+      assert.equal(columns.filter((c) => c.name === 'connection_will').length, 1, `early=${early}: one connection_will column`);
+      newSession(h.sessions, 'new', 60);
+      await whenDurable(h.sessions);
+      assert.equal((h.stores.database.db.prepare("SELECT count(*) AS n FROM sessions WHERE client_id = 'new'").get() as { n: number }).n, 1);
+    } finally {
+      h.close();
+    }
   }
 });
 
