@@ -28,7 +28,6 @@ import { readSession, type LoadedSession } from './session-reader.js';
 import { SessionWriter, type StoreLink } from './session-writer.js';
 export type { LoadedSession, StoreLink };
 
-
 /** How long a session that came here skips second copies: the forwarding (5 s) and a dead node's drain (12 s), with margin. */
 export const MOVE_WINDOW_MS = 20_000;
 

@@ -135,7 +135,7 @@ export class SessionWriter<S extends StoredSession<D>, D extends StoredDelivery<
     const w = this.written.get(session)!;
     w.stored = true;
     w.offlineSince = offlineSince;
-    for (const [packetId, d] of session.inflight) w.inflight.set(packetId, { item: d, state: d.state, order: ++this.order });
+    for (const [packetId, d] of session.inflight) w.inflight.set(packetId, { item: d, state: d.state, order: this.nextOrder() });
     w.full = true;
     w.dirty = ALL_DIRTY;
     this.dirty.add(session);
@@ -248,7 +248,7 @@ export class SessionWriter<S extends StoredSession<D>, D extends StoredDelivery<
       return; // what is dirty stays dirty; linkBack() writes every session whole
     }
     const cmds: Command[] = [];
-    for (const id of this.deletes) cmds.push(['del', keys.session(id), keys.queue(id), keys.inflight(id)], ['srem', keys.sessions(this.nodeId), id]);
+    for (const id of this.deletes) this.deleteCommands(id, cmds);
     this.deletes = [];
     for (const session of this.dirty) this.writeSession(session, cmds);
     this.dirty.clear();
@@ -330,7 +330,7 @@ export class SessionWriter<S extends StoredSession<D>, D extends StoredDelivery<
     else if (!this.held(session)) return; // deleted meanwhile
     if (session.expiryInterval === 0) {
       // [MQTT-3.1.2-23] ends with its connection (and 0 never becomes more): a record written before goes
-      if (w.stored) cmds.push(['del', keys.session(id), keys.queue(id), keys.inflight(id)], ['srem', keys.sessions(this.nodeId), id]);
+      if (w.stored) this.deleteCommands(id, cmds);
       w.stored = false;
       w.dirty = 0;
       this.quiet(w);
@@ -350,6 +350,11 @@ export class SessionWriter<S extends StoredSession<D>, D extends StoredDelivery<
       cmds.push(['srem', keys.sessions(this.nodeId), id]);
       this.quiet(w);
     }
+  }
+
+  /** A session's records go, and it leaves this node's set. */
+  private deleteCommands(id: string, cmds: Command[]): void {
+    cmds.push(['del', keys.session(id), keys.queue(id), keys.inflight(id)], ['srem', keys.sessions(this.nodeId), id]);
   }
 
   private sessionFields(session: S, w: Written<D>): (string | number)[] {
@@ -386,7 +391,7 @@ export class SessionWriter<S extends StoredSession<D>, D extends StoredDelivery<
     w.inflight = new Map();
     let fields: (number | Buffer)[] = [];
     for (const [packetId, d] of session.inflight) {
-      const order = previous.get(packetId)?.order ?? ++this.order;
+      const order = previous.get(packetId)?.order ?? this.nextOrder();
       fields.push(packetId, encodeDelivery(d, { packetId, state: d.state, order }));
       w.inflight.set(packetId, { item: d, state: d.state, order });
       if (fields.length === 2 * CHUNK) {

@@ -6,15 +6,16 @@
 import type { Redis } from 'ioredis';
 import { keys } from './keys.js';
 import { ENTRY_FIELD } from './node-stream.js';
+import type { Command } from './session-commands.js';
+
+/** Adds commands to the session store's next atomic write (session-writer.ts commitWith). */
+export type CommitWith = (cmds: Command[], done: (err: unknown) => void) => void;
 
 /**
  * How long an ack waits for a Redis that holds the connection open but does not answer, before it leaves anyway
  * (counted in `unconfirmed`). A Redis that closes the connection fails the XADDs at once instead.
  */
 export const FORWARD_WAIT_MS = 5000;
-
-/** Adds commands to the session store's next atomic write (redis-session-store.ts commitWith). */
-export type CommitWith = (cmds: (string | number | Buffer)[][], done: (err: unknown) => void) => void;
 const WATCH_MS = 500;
 
 export class StreamForwarder {

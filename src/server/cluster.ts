@@ -38,11 +38,9 @@ export async function openClusterSessions(bus: ClusterBus | undefined, logger: P
   return store;
 }
 
-/** The ClusterError a failed cluster start threw, if it is one (the cluster module is loaded by then). */
-export async function asClusterError(err: unknown): Promise<ClusterError | undefined> {
-  if (!(err instanceof Error) || err.name !== 'ClusterError') return undefined;
-  const { ClusterError } = await import('../cluster/index.js');
-  return err instanceof ClusterError ? err : undefined;
+/** The ClusterError a failed cluster start threw, if it is one (by name: the cluster module loads only with --cluster). */
+export function asClusterError(err: unknown): ClusterError | undefined {
+  return err instanceof Error && err.name === 'ClusterError' ? (err as ClusterError) : undefined;
 }
 
 /** The broker (and its listeners) close first, so the last wills still reach the other nodes; then the bus. */

@@ -65,7 +65,7 @@ export async function startServer(config: Config, logger: PinoLogger): Promise<R
   } catch (err) {
     stores?.close();
     await cluster?.close();
-    const clusterError = await asClusterError(err);
+    const clusterError = asClusterError(err);
     throw clusterError ? new ClusterStartError(clusterError) : err;
   }
   const broker = new Broker({
